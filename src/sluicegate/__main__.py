@@ -1,0 +1,5 @@
+"""`python -m sluicegate` runs the command line."""
+
+from sluicegate.cli.main import app
+
+app()

@@ -1,0 +1,168 @@
+"""The `sluicegate` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sluicegate.config.loader import ConfigError, load_config, load_yaml, parse_document
+from sluicegate.config.settings import GatewayConfig
+from sluicegate.config.simulator import SimulatorConfig
+
+app = typer.Typer(
+    name="sluicegate",
+    help="A production gateway for GenAI applications: one OpenAI/Azure OpenAI-compatible API "
+    "in front of many LLM deployments, with PTU-first spillover routing.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file (see docs/configuration.md)."),
+]
+HostOption = Annotated[str | None, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on (0 picks a free one).")]
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="Quick start: put the gateway in front of one OpenAI-compatible base URL "
+            "(e.g. http://localhost:8000/v1) that serves every model name."
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(help="With --upstream: environment variable holding the upstream's key."),
+    ] = None,
+    upstream_auth: Annotated[
+        str,
+        typer.Option(help="With --api-key-env: send the key as 'bearer' or Azure 'api-key'."),
+    ] = "bearer",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Start the gateway. With no --config and no --upstream it runs the embedded default:
+    two simulated Azure OpenAI deployments (PTU first, pay-as-you-go spillover)."""
+    _configure_logging(log_level)
+    from sluicegate.cli.serving import serve_config, serve_embedded
+
+    if config is not None and upstream is not None:
+        _fail("use either --config or --upstream, not both")
+    try:
+        if upstream is not None:
+            from sluicegate.cli.embedded import upstream_gateway_config
+
+            auth = _upstream_auth(api_key_env, upstream_auth)
+            settings = upstream_gateway_config(upstream, host or "127.0.0.1", port or 8080, auth)
+            serve_config(settings)
+        elif config is not None:
+            serve_config(_override(load_config(config), host, port))
+        else:
+            serve_embedded(host or "127.0.0.1", 8080 if port is None else port)
+    except ConfigError as error:
+        _fail(str(error))
+
+
+@app.command()
+def simulate(
+    config: ConfigOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve simulated PTU and pay-as-you-go deployments (OpenAI and Azure paths). With no
+    --config it serves the two deployments of the embedded default."""
+    _configure_logging(log_level)
+    from sluicegate.cli.embedded import embedded_simulator_config
+    from sluicegate.simulator.server import run_simulator
+
+    try:
+        settings = (
+            parse_document(load_yaml(config), SimulatorConfig, source=str(config))
+            if config is not None
+            else embedded_simulator_config().model_copy(update={"port": 8090})
+        )
+    except ConfigError as error:
+        _fail(str(error))
+    updates: dict[str, Any] = {}
+    if host is not None:
+        updates["host"] = host
+    if port is not None:
+        updates["port"] = port
+    run_simulator(settings.model_copy(update=updates) if updates else settings)
+
+
+@app.command("check-config")
+def check_config(
+    file: Annotated[Path, typer.Argument(help="A gateway or simulator YAML file.")],
+) -> None:
+    """Validate a config file and summarise it; exit 1 and explain when it is wrong."""
+    try:
+        data = load_yaml(file)
+        if isinstance(data, dict) and "deployments" in data and "backends" not in data:
+            simulator = parse_document(data, SimulatorConfig, source=str(file))
+            typer.echo(f"{file}: a valid simulator config")
+            for deployment in simulator.deployments:
+                typer.echo(f"  deployment {deployment.name} ({deployment.kind})")
+            return
+        gateway = parse_document(data, GatewayConfig, source=str(file))
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{file}: a valid gateway config")
+    typer.echo(f"  listens on {gateway.server.host}:{gateway.server.port}")
+    for backend in gateway.backends:
+        typer.echo(
+            f"  backend {backend.name}: {backend.api} {backend.kind}, priority "
+            f"{backend.priority}, weight {backend.weight:g}, auth {backend.auth.type}"
+        )
+    for name, route in gateway.models.items():
+        typer.echo(f"  model {name!r} -> pool {route.pool!r}")
+
+
+def _override(config: GatewayConfig, host: str | None, port: int | None) -> GatewayConfig:
+    updates: dict[str, Any] = {}
+    if host is not None:
+        updates["host"] = host
+    if port is not None:
+        updates["port"] = port
+    if not updates:
+        return config
+    return config.model_copy(update={"server": config.server.model_copy(update=updates)})
+
+
+def _upstream_auth(variable: str | None, kind: str) -> dict[str, object] | None:
+    if variable is None:
+        return None
+    if kind not in ("bearer", "api-key"):
+        _fail("--upstream-auth must be 'bearer' or 'api-key'")
+    value = os.environ.get(variable)
+    if not value:
+        _fail(f"--api-key-env {variable}: the environment variable is not set or empty")
+    field = "token" if kind == "bearer" else "key"
+    return {"type": kind, field: value}
+
+
+def _configure_logging(level: str) -> None:
+    numeric = getattr(logging, level.upper(), None)
+    if not isinstance(numeric, int):
+        _fail(f"--log-level {level!r}: use debug, info, warning or error")
+    logging.basicConfig(
+        level=numeric, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def _fail(message: str) -> Any:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)

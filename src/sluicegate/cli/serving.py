@@ -1,0 +1,58 @@
+"""Start the gateway (and, for the embedded default, the simulator beside it) until a signal."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+
+from sluicegate.cli.banner import banner
+from sluicegate.cli.embedded import embedded_gateway_config, embedded_simulator_config
+from sluicegate.config.settings import GatewayConfig
+from sluicegate.server.app import create_gateway
+from sluicegate.server.runner import run, start_serving, wait_for_signal
+from sluicegate.simulator.server import SimulatorServer
+
+log = logging.getLogger("sluicegate")
+
+
+def serve_config(config: GatewayConfig) -> None:
+    run(lambda: _serve(config))
+
+
+def serve_embedded(host: str, port: int) -> None:
+    async def main() -> None:
+        async with SimulatorServer(embedded_simulator_config()) as simulator_url:
+            log.info("simulated deployments listening on %s", simulator_url)
+            await _serve(embedded_gateway_config(simulator_url, host, port))
+
+    run(main)
+
+
+async def _serve(config: GatewayConfig) -> None:
+    gateway = create_gateway(config)
+    try:
+        serving = await start_serving(
+            gateway.app,
+            config.server.host,
+            config.server.port,
+            grace=config.server.shutdown_grace_seconds,
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            log.error(
+                "port %s on %s is already in use; pick another with --port",
+                config.server.port,
+                config.server.host,
+            )
+        else:
+            log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port, error)
+        raise SystemExit(1) from None
+    print(banner(serving.url, config), flush=True, file=sys.stdout)
+    await wait_for_signal()
+    log.info(
+        "shutting down: no new connections; in-flight requests get up to %g s",
+        config.server.shutdown_grace_seconds,
+    )
+    await serving.stop()
+    log.info("stopped")

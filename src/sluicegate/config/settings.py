@@ -1,0 +1,176 @@
+"""The gateway's settings: strict, frozen pydantic models, parsed once at start-up.
+
+Unknown keys are refused (`extra="forbid"`) so a typo fails loudly instead of being ignored.
+Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+CATCH_ALL = "*"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    """How long in-flight requests and streams may run on after SIGTERM."""
+
+
+class RoutingSettings(Strict):
+    max_attempts: int = Field(default=4, ge=1, le=32)
+    """Upper bound on upstream attempts for one request (the first try included)."""
+    request_timeout_seconds: float = Field(default=600.0, gt=0)
+    """Deadline for a whole request, all attempts and the streamed reply included."""
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    first_byte_timeout_seconds: float = Field(default=120.0, gt=0)
+    """How long one attempt may wait for the reply's status and first body bytes."""
+    default_cooldown_seconds: float = Field(default=10.0, ge=0)
+    """Cool-down after a 429 or failure when the backend names no retry time."""
+    max_cooldown_seconds: float = Field(default=300.0, ge=0)
+    failure_cooldown_seconds: float = Field(default=5.0, ge=0)
+    """Cool-down after a 5xx, a connect error or a timeout."""
+
+
+class StreamingSettings(Strict):
+    request_usage: bool = True
+    """Ask upstream for the final usage chunk on every stream (`stream_options.include_usage`),
+    and drop that chunk before it reaches a client that did not ask for it."""
+
+
+class NoAuth(Strict):
+    type: Literal["none"] = "none"
+
+
+class ApiKeyAuth(Strict):
+    """Azure OpenAI's `api-key` header."""
+
+    type: Literal["api-key"]
+    key: SecretStr
+
+
+class BearerAuth(Strict):
+    """OpenAI-style `Authorization: Bearer` header."""
+
+    type: Literal["bearer"]
+    token: SecretStr
+
+
+class EntraAuth(Strict):
+    """Microsoft Entra ID tokens from azure-identity's DefaultAzureCredential (extra `entra`)."""
+
+    type: Literal["entra"]
+    scope: str = "https://cognitiveservices.azure.com/.default"
+    managed_identity_client_id: str | None = None
+
+
+BackendAuth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | EntraAuth, Field(discriminator="type")]
+
+
+class BackendSettings(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    url: str
+    """Azure: the resource endpoint (https://NAME.openai.azure.com). OpenAI-style: the base URL
+    that `/chat/completions` is appended to (https://api.openai.com/v1)."""
+    api: Literal["azure", "openai"] = "openai"
+    deployment: str | None = None
+    """Azure deployment name; required when `api: azure`."""
+    api_version: str = "2024-10-21"
+    model: str | None = None
+    """OpenAI-style only: the upstream model name to send; unset forwards the client's."""
+    kind: Literal["ptu", "paygo"] = "paygo"
+    priority: int = Field(default=1, ge=1)
+    weight: float = Field(default=1.0, gt=0)
+    region: str = ""
+    auth: BackendAuth = NoAuth()
+    tpm: int | None = Field(default=None, ge=1)
+    rpm: int | None = Field(default=None, ge=1)
+    max_connections: int = Field(default=256, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _azure_needs_deployment(self) -> BackendSettings:
+        if self.api == "azure" and not self.deployment:
+            raise ValueError(
+                f"backend '{self.name}' uses api: azure and needs 'deployment' "
+                "(the Azure deployment name)"
+            )
+        if self.api == "azure" and self.model:
+            raise ValueError(
+                f"backend '{self.name}': 'model' applies to api: openai only; "
+                "Azure picks the model by 'deployment'"
+            )
+        return self
+
+
+class PoolMember(Strict):
+    backend: str
+    priority: int | None = Field(default=None, ge=1)
+    """Overrides the backend's priority inside this pool."""
+    weight: float | None = Field(default=None, gt=0)
+
+
+class PoolSettings(Strict):
+    members: list[PoolMember] = Field(min_length=1)
+
+
+class ModelRoute(Strict):
+    pool: str
+    aliases: list[str] = Field(default_factory=list)
+    """Other names (model names or Azure deployment names) that reach the same pool."""
+
+
+class GatewayConfig(Strict):
+    server: ServerSettings = ServerSettings()
+    routing: RoutingSettings = RoutingSettings()
+    streaming: StreamingSettings = StreamingSettings()
+    database_url: str = "sqlite+aiosqlite:///sluicegate.db"
+    backends: list[BackendSettings] = Field(min_length=1)
+    pools: dict[str, PoolSettings]
+    models: dict[str, ModelRoute] = Field(min_length=1)
+    """Names a client may ask for (`model` in the body or the Azure deployment in the path);
+    the name `*` catches every other name."""
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> GatewayConfig:
+        names = [backend.name for backend in self.backends]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"backend names must be unique; repeated: {', '.join(duplicates)}")
+        known = set(names)
+        for pool_name, pool in self.pools.items():
+            for member in pool.members:
+                if member.backend not in known:
+                    raise ValueError(
+                        f"pool '{pool_name}' names backend '{member.backend}', which is not "
+                        f"defined; known backends: {', '.join(sorted(known))}"
+                    )
+        seen: dict[str, str] = {}
+        for model_name, route in self.models.items():
+            if route.pool not in self.pools:
+                raise ValueError(
+                    f"model '{model_name}' uses pool '{route.pool}', which is not defined; "
+                    f"known pools: {', '.join(sorted(self.pools)) or '(none)'}"
+                )
+            for name in (model_name, *route.aliases):
+                if name in seen and seen[name] != model_name:
+                    raise ValueError(
+                        f"the name '{name}' is claimed by both models '{seen[name]}' and "
+                        f"'{model_name}'; each name may route to one model only"
+                    )
+                seen[name] = model_name
+        return self

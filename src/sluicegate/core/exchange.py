@@ -1,0 +1,72 @@
+"""Per-request state, created once by the server and threaded through policies and backends."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from sluicegate.core.errors import AttemptSummary
+from sluicegate.wire.endpoints import Endpoint
+
+FinishHook = Callable[["Exchange"], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request's state. Never shared between requests.
+
+    `raw` is the client's body; it is forwarded unchanged unless a policy calls `rewrite`.
+    """
+
+    request_id: str
+    endpoint: Endpoint
+    raw: bytes
+    body: dict[str, Any]
+    model: str
+    stream: bool
+    include_usage: bool
+    client_headers: Mapping[str, str]
+    started_at: float
+    deadline: float
+    attempts: list[AttemptSummary] = field(default_factory=list)
+    served_by: str | None = None
+    usage: Usage | None = None
+    strip_usage_chunk: bool = False
+    """Set when the gateway asked upstream for stream usage the client did not ask for."""
+    route: str = ""
+    """The configured model route that matched the requested name."""
+    upstream_seconds: float = 0.0
+    """Time spent waiting on backends, so the gateway's own overhead can be told apart."""
+    status: int | None = None
+    first_byte_at: float | None = None
+    _rewritten: bytes | None = None
+    _finish_hooks: list[FinishHook] = field(default_factory=list)
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        """Replace the body sent upstream (policies that change the request call this)."""
+        self.body = body
+        self._rewritten = orjson.dumps(body)
+
+    @property
+    def upstream_bytes(self) -> bytes:
+        """The bytes to send upstream: the client's own unless a policy rewrote them."""
+        return self._rewritten if self._rewritten is not None else self.raw
+
+    def on_finish(self, hook: FinishHook) -> None:
+        """Run `hook` after the last byte went out, on error, or on client disconnect."""
+        self._finish_hooks.append(hook)
+
+    async def finish(self) -> None:
+        hooks, self._finish_hooks = self._finish_hooks, []
+        for hook in reversed(hooks):
+            await hook(self)

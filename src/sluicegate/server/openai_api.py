@@ -1,0 +1,219 @@
+"""The OpenAI and Azure OpenAI model endpoints: parse once, route, relay.
+
+This is the hot path. Everything that can be decided at start-up (policy chains per pool,
+header names, limits) is decided in `ModelApi.__init__`, not per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from sluicegate.config.settings import GatewayConfig
+from sluicegate.core.clock import Clock
+from sluicegate.core.errors import (
+    GatewayError,
+    InternalError,
+    InvalidRequest,
+    MethodNotAllowed,
+    ModelNotFound,
+    PayloadTooLarge,
+    UpstreamTimeout,
+)
+from sluicegate.core.exchange import Exchange
+from sluicegate.core.policy import Handler, Policy, build_chain
+from sluicegate.core.reply import Reply
+from sluicegate.routing.router import Router
+from sluicegate.server.errors import error_response
+from sluicegate.server.relay import error_event, relay_stream, usage_from_body
+from sluicegate.wire.endpoints import Endpoint
+from sluicegate.wire.request import RequestFormatError, parse_request
+
+log = logging.getLogger("sluicegate.server")
+
+WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REQUEST_ID = "x-request-id"
+APIM_REQUEST_ID = "apim-request-id"
+BACKEND = "x-sluicegate-backend"
+ATTEMPTS = "x-sluicegate-attempts"
+OVERHEAD = "x-sluicegate-overhead-ms"
+ROUTE = "x-sluicegate-route"
+
+
+class ModelApi:
+    """Handlers for chat, completions and embeddings on every path family."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        router: Router,
+        policies: Sequence[Policy],
+        clock: Clock,
+    ) -> None:
+        self._router = router
+        self._clock = clock
+        self._max_body = config.server.max_body_bytes
+        self._timeout = config.routing.request_timeout_seconds
+        self._chains: dict[str, Handler] = {
+            pool.name: build_chain(policies, self._timed(pool.send))
+            for pool in router.pools().values()
+        }
+
+    def _timed(self, send: Handler) -> Handler:
+        clock = self._clock
+
+        async def timed_send(exchange: Exchange) -> Reply:
+            began = clock.now()
+            try:
+                return await send(exchange)
+            finally:
+                exchange.upstream_seconds += clock.now() - began
+
+        return timed_send
+
+    def openai_handler(self, endpoint: Endpoint) -> WebHandler:
+        """`/v1/...` and `/openai/v1/...`: the model comes from the body."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.handle(request, endpoint, None)
+
+        return handle
+
+    def deployment_handler(self, endpoint: Endpoint) -> WebHandler:
+        """`/openai/deployments/{deployment}/...`: the deployment in the path picks the route."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.handle(request, endpoint, request.match_info["deployment"])
+
+        return handle
+
+    async def handle(
+        self, request: web.Request, endpoint: Endpoint, deployment: str | None
+    ) -> web.StreamResponse:
+        clock = self._clock
+        started = clock.now()
+        request_id = uuid.uuid4().hex
+        exchange: Exchange | None = None
+        try:
+            if request.method != "POST":
+                raise MethodNotAllowed(f"{request.method} is not allowed here; use POST.")
+            raw = await self._read_body(request)
+            try:
+                parsed = parse_request(raw, endpoint, model_required=deployment is None)
+            except RequestFormatError as exc:
+                raise InvalidRequest(str(exc), param=exc.param) from None
+            name = deployment or parsed.model or ""
+            route = self._router.resolve(name)
+            if route is None:
+                raise ModelNotFound(
+                    f"The model or deployment '{name}' does not exist on this gateway. "
+                    "GET /v1/models lists the names it serves.",
+                    param="model",
+                )
+            exchange = Exchange(
+                request_id=request_id,
+                endpoint=endpoint,
+                raw=raw,
+                body=parsed.body,
+                model=name,
+                stream=parsed.stream,
+                include_usage=parsed.include_usage,
+                client_headers=request.headers,
+                started_at=started,
+                deadline=started + self._timeout,
+                route=route.name,
+            )
+            reply = await self._chains[route.pool.name](exchange)
+            return await self._respond(request, exchange, reply)
+        except GatewayError as error:
+            return self._fail(error, request_id, started, exchange)
+        except web.HTTPException:
+            raise
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception:
+            log.exception("unexpected error handling request %s", request_id)
+            return self._fail(
+                InternalError(f"The gateway failed unexpectedly; request id {request_id}."),
+                request_id,
+                started,
+                exchange,
+            )
+        finally:
+            if exchange is not None:
+                await exchange.finish()
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        length = request.content_length
+        if length is not None and length > self._max_body:
+            raise self._too_large()
+        try:
+            return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise self._too_large() from None
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body is larger than this gateway accepts ({self._max_body} bytes; "
+            "server.max_body_bytes)."
+        )
+
+    async def _respond(
+        self, request: web.Request, exchange: Exchange, reply: Reply
+    ) -> web.StreamResponse:
+        exchange.status = reply.status
+        headers = dict(reply.headers)
+        self._stamp(headers, exchange.request_id, exchange.started_at, exchange)
+        if reply.stream is None:
+            if reply.status < 300:
+                exchange.usage = usage_from_body(reply.body)
+            return web.Response(status=reply.status, body=reply.body, headers=headers)
+        response = web.StreamResponse(status=reply.status, headers=headers)
+        try:
+            remaining = exchange.deadline - self._clock.now()
+            await response.prepare(request)
+            exchange.first_byte_at = self._clock.now()
+            try:
+                async with asyncio.timeout(max(remaining, 0.0)):
+                    await relay_stream(response, reply.stream, exchange)
+            except TimeoutError:
+                timeout = UpstreamTimeout(
+                    f"The request exceeded its deadline of {self._timeout:g} s "
+                    "(routing.request_timeout_seconds) while streaming."
+                )
+                exchange.status = timeout.status
+                await response.write(error_event(timeout))
+            await response.write_eof()
+        finally:
+            await reply.release()
+        return response
+
+    def _stamp(
+        self, headers: dict[str, str], request_id: str, started: float, exchange: Exchange | None
+    ) -> None:
+        headers[REQUEST_ID] = request_id
+        headers[APIM_REQUEST_ID] = request_id
+        upstream = 0.0
+        if exchange is not None:
+            upstream = exchange.upstream_seconds
+            attempts = len(exchange.attempts) + (1 if exchange.served_by else 0)
+            headers[ATTEMPTS] = str(attempts)
+            headers[ROUTE] = exchange.route
+            if exchange.served_by:
+                headers[BACKEND] = exchange.served_by
+        overhead_ms = max(0.0, (self._clock.now() - started - upstream) * 1000.0)
+        headers[OVERHEAD] = f"{overhead_ms:.3f}"
+
+    def _fail(
+        self, error: GatewayError, request_id: str, started: float, exchange: Exchange | None
+    ) -> web.Response:
+        if exchange is not None:
+            exchange.status = error.status
+        headers: dict[str, str] = {}
+        self._stamp(headers, request_id, started, exchange)
+        return error_response(error, headers)

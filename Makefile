@@ -37,7 +37,7 @@ imports: $(VENV)/.installed-dev
 check: lint typecheck imports test
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python -m benchmarks.overhead
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

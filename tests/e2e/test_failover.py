@@ -95,6 +95,7 @@ async def test_all_members_cooling_is_not_ready(start_stack: StackFactory) -> No
         assert (await response.json())["status"] == "unavailable"
     async with stack.http.get(f"{stack.gateway_url}/healthz") as response:
         assert response.status == 200
+        assert response.headers["apim-request-id"] == response.headers["x-request-id"]
     # While it cools, the gateway answers 429 itself without calling the backend.
     async with stack.http.post(f"{stack.gateway_url}/v1/chat/completions", json=CHAT) as response:
         assert response.status == 429

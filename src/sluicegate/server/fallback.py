@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 
 from sluicegate.core.errors import NotFound
 from sluicegate.server.errors import error_response
+from sluicegate.server.ids import id_headers
 
 
 async def not_found(request: web.Request) -> web.Response:
-    request_id = uuid.uuid4().hex
     error = NotFound(
         f"Unknown path {request.method} {request.path}. The gateway serves /v1/chat/completions, "
         "/v1/completions, /v1/embeddings, /v1/models, the Azure OpenAI "
         "/openai/deployments/{deployment}/... paths, /healthz and /readyz."
     )
-    return error_response(error, {"x-request-id": request_id, "apim-request-id": request_id})
+    return error_response(error, id_headers())

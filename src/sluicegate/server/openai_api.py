@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from sluicegate.core.policy import Handler, Policy, build_chain
 from sluicegate.core.reply import Reply
 from sluicegate.routing.router import Router
 from sluicegate.server.errors import error_response
+from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, new_request_id
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import RequestFormatError, parse_request
@@ -37,8 +37,6 @@ log = logging.getLogger("sluicegate.server")
 
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-REQUEST_ID = "x-request-id"
-APIM_REQUEST_ID = "apim-request-id"
 BACKEND = "x-sluicegate-backend"
 ATTEMPTS = "x-sluicegate-attempts"
 OVERHEAD = "x-sluicegate-overhead-ms"
@@ -97,7 +95,7 @@ class ModelApi:
     ) -> web.StreamResponse:
         clock = self._clock
         started = clock.now()
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         exchange: Exchange | None = None
         try:
             if request.method != "POST":

@@ -1,0 +1,1 @@
+"""Benchmarks: our load generator and the HTTP stack study."""

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""What the gateway adds: the gateway in front of the zero-latency simulator versus the simulator
+directly, on this machine, in one run.
+
+Layout: the gateway (one process) pinned to CPU 0; the simulator and the load generator pinned to
+CPU 1. Phases, each after a warm-up:
+- open loop at 100, 500 and 1000 req/s, direct and through the gateway: added latency p50/p99
+  (latency counted from each request's scheduled send time);
+- closed loop at c=64, non-streaming and streaming, through the gateway: the most one gateway
+  process on one core serves (and direct, for reference).
+
+    .venv/bin/python -m benchmarks.overhead [--duration 10] [--out results.json]
+
+Results print as a Markdown table and are written as JSON (default
+`/tmp/sluicegate-overhead.json`); docs/performance.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from benchmarks.loadgen import LoadResult, LoadSpec, run
+from benchmarks.stacks.machine import process_cpu_seconds, tree_pids, wait_quiet
+
+GATEWAY_CPU = 0
+LOAD_CPU = 1
+MODEL = "gpt-4o-mini"
+BODY = orjson.dumps(
+    {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "Say hello."}]}
+)
+STREAM_BODY = orjson.dumps({**orjson.loads(BODY), "stream": True})
+RATES = (100, 500, 1000)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    target: str  # "direct" or "gateway"
+    rate: float | None
+    stream: bool
+    concurrency: int = 64
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(_host_port(url), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {url} after {timeout:g} s")
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split("/")[0].rsplit(":", 1)
+    return host, int(port)
+
+
+@contextmanager
+def process(command: list[str], cpu: int) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(
+        ["taskset", "-c", str(cpu), *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield child
+    finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def simulator_file(directory: Path, port: int) -> Path:
+    path = directory / "sim.yaml"
+    path.write_text(
+        json.dumps(
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "seed": 1,
+                "deployments": [
+                    {"name": MODEL, "kind": "paygo", "completion": {"mean_tokens": 16}}
+                ],
+            }
+        )
+    )
+    return path
+
+
+async def _check(url: str) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{url}/v1/chat/completions", data=BODY, headers={"Content-Type": "application/json"}
+        ) as response,
+    ):
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
+
+
+def measure(phase: Phase, url: str, duration: float, gateway_pid: int) -> tuple[LoadResult, float]:
+    """One phase; also the share of its core the gateway used meanwhile (1.0 = saturated)."""
+    quiet = wait_quiet([GATEWAY_CPU, LOAD_CPU], min_idle=85.0, max_wait_s=15.0)
+    spec = LoadSpec(
+        url=f"{url}/v1/chat/completions",
+        body=STREAM_BODY if phase.stream else BODY,
+        stream=phase.stream,
+        rate=phase.rate,
+        concurrency=phase.concurrency,
+        duration_s=duration,
+        warmup_s=1.0,
+    )
+    cpu_before, began = process_cpu_seconds(tree_pids(gateway_pid)), time.monotonic()
+    result = run(spec)
+    busy = (process_cpu_seconds(tree_pids(gateway_pid)) - cpu_before) / (time.monotonic() - began)
+    latency = result.latency
+    shown = f"p50 {latency.p50:.2f} ms p99 {latency.p99:.2f} ms" if latency else "no samples"
+    print(
+        f"  {phase.name:<26} {result.rps:>8,.0f} req/s  {shown}"
+        f"  errors {sum(result.errors.values())}  gateway cpu {busy:.0%}  (idle before: {quiet})",
+        flush=True,
+    )
+    return result, busy
+
+
+def phases() -> list[Phase]:
+    planned = []
+    for rate in RATES:
+        planned.append(Phase(f"direct open {rate}/s", "direct", rate, False))
+        planned.append(Phase(f"gateway open {rate}/s", "gateway", rate, False))
+    for stream in (False, True):
+        kind = "stream" if stream else "plain"
+        planned.append(Phase(f"direct closed c64 {kind}", "direct", None, stream))
+        planned.append(Phase(f"gateway closed c64 {kind}", "gateway", None, stream))
+    return planned
+
+
+def table(results: dict[str, LoadResult], gateway_cpu: dict[str, float]) -> str:
+    lines = [
+        "| rate | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 / p99 (ms) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rate in RATES:
+        direct = results[f"direct open {rate}/s"].latency
+        gateway = results[f"gateway open {rate}/s"].latency
+        if direct is None or gateway is None:
+            continue
+        lines.append(
+            f"| {rate} req/s | {direct.p50:.2f} / {direct.p99:.2f} | "
+            f"{gateway.p50:.2f} / {gateway.p99:.2f} | "
+            f"{gateway.p50 - direct.p50:+.2f} / {gateway.p99 - direct.p99:+.2f} |"
+        )
+    lines += [
+        "",
+        "| closed loop c=64 | direct req/s | gateway req/s | gateway CPU (of its core) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind in ("plain", "stream"):
+        name = f"gateway closed c64 {kind}"
+        direct_rps = results[f"direct closed c64 {kind}"].rps
+        lines.append(
+            f"| {kind} | {direct_rps:,.0f} | {results[name].rps:,.0f} | {gateway_cpu[name]:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/sluicegate-overhead.json"))
+    args = parser.parse_args(argv)
+    if (os.cpu_count() or 1) < 2:
+        print("this benchmark needs two CPUs (gateway on one, load and backend on the other)")
+        return 2
+    os.sched_setaffinity(0, {LOAD_CPU})
+    executable = [sys.executable, "-m", "sluicegate"]
+    results: dict[str, LoadResult] = {}
+    gateway_cpu: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        sim_port, gateway_port = free_port(), free_port()
+        sim_url = f"http://127.0.0.1:{sim_port}"
+        gateway_url = f"http://127.0.0.1:{gateway_port}"
+        sim_config = simulator_file(Path(scratch), sim_port)
+        with (
+            process(
+                [*executable, "simulate", "--config", str(sim_config), "--log-level", "warning"],
+                LOAD_CPU,
+            ),
+            process(
+                [
+                    *executable,
+                    "serve",
+                    "--upstream",
+                    f"{sim_url}/v1",
+                    "--port",
+                    str(gateway_port),
+                    "--log-level",
+                    "warning",
+                ],
+                GATEWAY_CPU,
+            ) as gateway,
+        ):
+            wait_ready(sim_url)
+            wait_ready(gateway_url)
+            asyncio.run(_check(gateway_url))
+            print(f"machine: {machine()}")
+            for phase in phases():
+                url = gateway_url if phase.target == "gateway" else sim_url
+                results[phase.name], gateway_cpu[phase.name] = measure(
+                    phase, url, args.duration, gateway.pid
+                )
+    report = table(results, gateway_cpu)
+    print()
+    print(report)
+    args.out.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "duration_s": args.duration,
+                "results": {name: result.to_dict() for name, result in results.items()},
+                "gateway_cpu": gateway_cpu,
+                "table": report,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

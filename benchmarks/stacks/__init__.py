@@ -1,0 +1,1 @@
+"""Minimal OpenAI proxies on several HTTP stacks, a zero-latency upstream, and the runner."""

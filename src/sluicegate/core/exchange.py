@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from sluicegate.core.errors import AttemptSummary
+from sluicegate.core.identity import Principal
 from sluicegate.wire.endpoints import Endpoint
 
 FinishHook = Callable[["Exchange"], Awaitable[None]]
@@ -43,6 +44,8 @@ class Exchange:
     usage: Usage | None = None
     strip_usage_chunk: bool = False
     """Set when the gateway asked upstream for stream usage the client did not ask for."""
+    principal: Principal | None = None
+    """Who is calling; set by the authentication policy."""
     route: str = ""
     """The configured model route that matched the requested name."""
     upstream_seconds: float = 0.0

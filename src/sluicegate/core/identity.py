@@ -1,0 +1,78 @@
+"""Who is calling: principals, roles, and where gateway-issued keys are looked up.
+
+Keys are stored only as hashes; a `KeyStore` is asked by hash, never by the key itself, so no
+store, log or error ever holds a usable secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    """Everything, key management included."""
+    OPERATOR = "operator"
+    """Reads usage and health; no key management."""
+    APP = "app"
+    """Calls the models it is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Quota limits attached to a key or team; None means no limit of that kind."""
+
+    tpm: int | None = None
+    rpm: int | None = None
+    max_concurrency: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A gateway-issued key as stored: its hash and what it may do, never the key itself."""
+
+    key_id: str
+    key_hash: str
+    name: str
+    team: str
+    role: Role
+    models: frozenset[str] = frozenset()
+    """Model names (routes) the key may call; empty means every model the team may call."""
+    limits: Limits = field(default_factory=Limits)
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    subject: str
+    """The key id, or the token's subject/app id."""
+    team: str
+    role: Role
+    models: frozenset[str] = frozenset()
+    limits: Limits = field(default_factory=Limits)
+    via: str = "key"
+    """How the caller proved who they are: `key`, `jwt`, or `anonymous` with auth off."""
+
+    def may_call(self, model: str) -> bool:
+        return not self.models or model in self.models
+
+
+class KeyStore(Protocol):
+    """Gateway-issued keys, looked up by hash."""
+
+    async def find_by_hash(self, key_hash: str) -> KeyRecord | None: ...
+
+    async def add(self, record: KeyRecord) -> None: ...
+
+    async def revoke(self, key_id: str, at: datetime) -> bool:
+        """Mark a key revoked; False when no such key exists."""
+        ...
+
+    async def list(self, team: str | None = None) -> list[KeyRecord]: ...

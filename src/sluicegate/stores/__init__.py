@@ -1,0 +1,1 @@
+"""Stores: SQL (SQLite, PostgreSQL) and counter (memory, Redis) implementations of core protocols."""

@@ -132,8 +132,8 @@ class ModelApi:
             return self._fail(error, request_id, started, exchange)
         except web.HTTPException:
             raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            raise
+        except ConnectionResetError:
+            raise  # the client left mid-reply: there is no one to answer
         except Exception:
             log.exception("unexpected error handling request %s", request_id)
             return self._fail(

@@ -62,6 +62,8 @@ def gateway_config(
     return GatewayConfig.model_validate(
         {
             "server": server or {},
+            # These tests are about routing; authentication has its own (test_gateway_auth.py).
+            "auth": {"enabled": False},
             "routing": routing or {},
             "backends": backends,
             "pools": {MODEL: {"members": [{"backend": backend["name"]} for backend in backends]}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import socket
@@ -32,7 +33,19 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
-CLIENT_KEY = "client-key-must-not-travel"
+
+
+def app_key(process: SluicegateProcess) -> str:
+    """The app key the banner shows on a first start."""
+    found = re.search(r"app key:\s+(sg-\S+)", process.stdout.text)
+    assert found, process.stdout.text
+    return found.group(1)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 UPSTREAM_SECRET = "upstream-secret-4f2a9c"
 UNSET_VARIABLE = "SLUICEGATE_E2E_NEVER_SET"
 SIM_MODELS = ("gpt-4o-mini", "llama-3.1-8b")
@@ -192,18 +205,22 @@ def test_serve_embedded_banner_shows_url_curl_and_sdk(
 ) -> None:
     process, url = embedded
     banner = process.stdout.text
+    key = app_key(process)
     assert not url.endswith(":0")
     assert f"curl -s {url}/v1/chat/completions" in banner
+    assert f"-H 'Authorization: Bearer {key}'" in banner
     assert '"model": "gpt-4o"' in banner
-    assert f'client = OpenAI(base_url="{url}/v1", api_key="unused")' in banner
+    assert f'client = OpenAI(base_url="{url}/v1", api_key="{key}")' in banner
+    assert re.search(r"admin key:\s+sg-", banner)
     assert "model 'gpt-4o' -> gpt-4o-ptu (ptu, priority 1), then gpt-4o-paygo" in banner
 
 
 def test_serve_embedded_answers_the_openai_client(
     embedded: tuple[SluicegateProcess, str],
 ) -> None:
-    _, url = embedded
-    with OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEY, max_retries=0, timeout=20) as client:
+    process, url = embedded
+    key = app_key(process)
+    with OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=20) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="gpt-4o",
             messages=MESSAGES,
@@ -229,9 +246,10 @@ def test_serve_embedded_answers_the_openai_client(
 def test_serve_embedded_answers_the_azure_client(
     embedded: tuple[SluicegateProcess, str],
 ) -> None:
-    _, url = embedded
+    process, url = embedded
+    key = app_key(process)
     with AzureOpenAI(
-        azure_endpoint=url, api_version="2024-10-21", api_key=CLIENT_KEY, max_retries=0, timeout=20
+        azure_endpoint=url, api_version="2024-10-21", api_key=key, max_retries=0, timeout=20
     ) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="gpt-4o",
@@ -260,8 +278,12 @@ def test_serve_embedded_curl_line_works_as_printed(
     process, _ = embedded
     lines = process.stdout.text.splitlines()
     start = next(index for index, line in enumerate(lines) if line.strip().startswith("curl "))
-    command = lines[start].strip().removesuffix("\\") + " " + lines[start + 1].strip()
-    argv = shlex.split(command)
+    parts = []
+    for line in lines[start:]:
+        parts.append(line.strip().removesuffix("\\"))
+        if not line.endswith("\\"):
+            break
+    argv = shlex.split(" ".join(parts))
     argv += ["--max-time", "20"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
@@ -291,13 +313,48 @@ def test_serve_embedded_sdk_snippet_works_as_printed(
     assert len(result.stdout.split()) >= 3
 
 
+def test_keys_are_shown_once_and_kept_across_restarts(tmp_path: Path) -> None:
+    with sluicegate("serve", "--port", "0", cwd=tmp_path) as first:
+        first.wait_for_banner()
+        key = app_key(first)
+    with sluicegate("serve", "--port", "0", cwd=tmp_path) as second:
+        url = second.wait_for_banner()
+        assert "app key:" not in second.stdout.text
+        assert "use the\napp key shown on the first start" in second.stdout.text
+        assert key not in second.stdout.text + second.stderr.text
+        body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 4}
+        with httpx.Client(base_url=url, timeout=20) as http:
+            anonymous = http.post("/v1/chat/completions", json=body)
+            wrong = http.post("/v1/chat/completions", json=body, headers=bearer("sg-0-x"))
+            kept = http.post("/v1/chat/completions", json=body, headers={"api-key": key})
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["type"] == "authentication_error"
+    assert wrong.status_code == 401
+    assert kept.status_code == 200, kept.text
+
+
+def test_no_auth_says_so_and_serves_anyone(tmp_path: Path) -> None:
+    with sluicegate("serve", "--port", "0", "--no-auth", cwd=tmp_path) as process:
+        url = process.wait_for_banner()
+        assert 'api_key="unused"' in process.stdout.text
+        assert "Authentication is OFF" in process.stdout.text
+        process.wait_for_stderr("AUTHENTICATION IS OFF", timeout=5)
+        with httpx.Client(base_url=url, timeout=20) as http:
+            reply = http.post(
+                "/v1/chat/completions",
+                json={"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 4},
+            )
+    assert reply.status_code == 200
+    assert not (tmp_path / "sluicegate.db").exists()
+
+
 # --- serve --upstream --------------------------------------------------------------------------
 
 
 def test_serve_upstream_passes_any_known_model_through(simulator_url: str, tmp_path: Path) -> None:
     with sluicegate("serve", "--upstream", f"{simulator_url}/v1", "--port", "0", cwd=tmp_path) as p:
         url = p.wait_for_banner()
-        with httpx.Client(base_url=url, timeout=20) as http:
+        with httpx.Client(base_url=url, timeout=20, headers=bearer(app_key(p))) as http:
             for model in SIM_MODELS:
                 reply = http.post(
                     "/v1/chat/completions", json={"model": model, "messages": MESSAGES}
@@ -381,7 +438,8 @@ def test_serve_upstream_sends_its_own_key_never_the_clients(
         ) as process,
     ):
         url = process.wait_for_banner()
-        with OpenAI(base_url=f"{url}/v1", api_key=CLIENT_KEY, max_retries=0) as client:
+        client_key = app_key(process)
+        with OpenAI(base_url=f"{url}/v1", api_key=client_key, max_retries=0) as client:
             completion = client.chat.completions.create(
                 model="any-model-name",
                 messages=MESSAGES,
@@ -393,7 +451,7 @@ def test_serve_upstream_sends_its_own_key_never_the_clients(
     assert len(upstream.seen) == 1
     seen = upstream.seen[0]
     assert seen[header] == expected
-    assert all(CLIENT_KEY not in value for value in seen.values())
+    assert all(client_key not in value for value in seen.values())
     assert UPSTREAM_SECRET not in logs
 
 
@@ -425,7 +483,7 @@ def test_serve_config_routes_to_the_configured_backends(simulator_url: str, tmp_
         assert "model 'gpt-4o-mini' -> sim-mini (ptu, priority 1), then sim-llama" in (
             process.stdout.text
         )
-        with httpx.Client(base_url=url, timeout=20) as http:
+        with httpx.Client(base_url=url, timeout=20, headers=bearer(app_key(process))) as http:
             openai_style = http.post(
                 "/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": MESSAGES}
             )
@@ -475,3 +533,29 @@ def test_serve_rejects_config_and_upstream_together(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "either --config or --upstream" in result.stderr
+
+
+# --- db ----------------------------------------------------------------------------------------
+
+
+def test_db_upgrade_and_current_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    before = run_cli("db", "current", "--database-url", url, cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert "empty database" in before.stdout
+    assert "run `sluicegate db upgrade`" in before.stdout
+    upgraded = run_cli("db", "upgrade", cwd=tmp_path, env={"SLUICEGATE_DATABASE_URL": url})
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "database schema is at revision" in upgraded.stdout
+    after = run_cli("db", "current", "--database-url", url, cwd=tmp_path)
+    assert "up to date" in after.stdout
+
+
+def test_serve_keeps_keys_where_the_environment_says(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "state" / "gateway.db"
+    env = {"SLUICEGATE_DATABASE_URL": f"sqlite+aiosqlite:///{elsewhere}"}
+    with sluicegate("serve", "--port", "0", env=env, cwd=tmp_path) as process:
+        process.wait_for_banner()
+        assert app_key(process).startswith("sg-")
+    assert elsewhere.exists()
+    assert not (tmp_path / "sluicegate.db").exists()

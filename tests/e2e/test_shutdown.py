@@ -61,7 +61,7 @@ def start_gateway(simulator_url: str, tmp_path: Path, grace: float) -> Iterator[
         ),
         encoding="utf-8",
     )
-    with sluicegate("serve", "--config", str(config), cwd=tmp_path) as process:
+    with sluicegate("serve", "--config", str(config), "--no-auth", cwd=tmp_path) as process:
         yield process
 
 

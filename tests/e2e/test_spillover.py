@@ -92,7 +92,12 @@ async def drive(url: str, workers: int, seconds: float) -> list[Served]:
 async def running(simulator_config: SimulatorConfig) -> AsyncIterator[tuple[str, str, Gateway]]:
     """The embedded default's gateway in front of `simulator_config`: (sim URL, URL, gateway)."""
     async with SimulatorServer(simulator_config) as simulator_url:
-        gateway = create_gateway(embedded_gateway_config(simulator_url, "127.0.0.1", 0))
+        config = embedded_gateway_config(simulator_url, "127.0.0.1", 0)
+        # Routing is under test here; authentication has its own tests.
+        config = config.model_copy(
+            update={"auth": config.auth.model_copy(update={"enabled": False})}
+        )
+        gateway = create_gateway(config)
         serving = await start_serving(gateway.app, "127.0.0.1", 0, grace=1.0)
         try:
             yield simulator_url, serving.url, gateway

@@ -65,6 +65,7 @@ async def scripted() -> AsyncIterator[tuple[ScriptedUpstream, Serving]]:
             "backends": [{"name": "scripted", "url": f"{upstream_serving.url}/v1"}],
             "pools": {"p": {"members": [{"backend": "scripted"}]}},
             "models": {"*": {"pool": "p"}},
+            "auth": {"enabled": False},
         }
     )
     gateway = await start_serving(create_gateway(config).app, "127.0.0.1", 0, grace=0.5)

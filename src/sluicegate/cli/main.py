@@ -22,6 +22,15 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _add_groups() -> None:
+    from sluicegate.cli.database import db_app
+
+    app.add_typer(db_app, name="db")
+
+
+_add_groups()
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config file (see docs/configuration.md)."),
@@ -50,6 +59,14 @@ def serve(
         str,
         typer.Option(help="With --api-key-env: send the key as 'bearer' or Azure 'api-key'."),
     ] = "bearer",
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Serve without authentication: anyone who reaches the port may call. "
+            "For local experiments only.",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Start the gateway. With no --config and no --upstream it runs the embedded default:
@@ -59,17 +76,23 @@ def serve(
 
     if config is not None and upstream is not None:
         _fail("use either --config or --upstream, not both")
+
+    def adjust(settings: GatewayConfig) -> GatewayConfig:
+        return _command_line_overrides(settings, no_auth=no_auth)
+
     try:
         if upstream is not None:
             from sluicegate.cli.embedded import upstream_gateway_config
 
             auth = _upstream_auth(api_key_env, upstream_auth)
-            settings = upstream_gateway_config(upstream, host or "127.0.0.1", port or 8080, auth)
-            serve_config(settings)
+            settings = upstream_gateway_config(
+                upstream, host or "127.0.0.1", 8080 if port is None else port, auth
+            )
+            serve_config(adjust(settings))
         elif config is not None:
-            serve_config(_override(load_config(config), host, port))
+            serve_config(adjust(_override(load_config(config), host, port)))
         else:
-            serve_embedded(host or "127.0.0.1", 8080 if port is None else port)
+            serve_embedded(host or "127.0.0.1", 8080 if port is None else port, adjust)
     except ConfigError as error:
         _fail(str(error))
 
@@ -140,6 +163,16 @@ def _override(config: GatewayConfig, host: str | None, port: int | None) -> Gate
     if not updates:
         return config
     return config.model_copy(update={"server": config.server.model_copy(update=updates)})
+
+
+def _command_line_overrides(config: GatewayConfig, *, no_auth: bool) -> GatewayConfig:
+    """`--no-auth` and `SLUICEGATE_DATABASE_URL` win over the file."""
+    from sluicegate.cli.database import database_url
+
+    updates: dict[str, Any] = {"database_url": database_url(None, config)}
+    if no_auth:
+        updates["auth"] = config.auth.model_copy(update={"enabled": False})
+    return config.model_copy(update=updates)
 
 
 def _upstream_auth(variable: str | None, kind: str) -> dict[str, object] | None:

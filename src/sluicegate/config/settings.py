@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from sluicegate.config.auth import AuthSettings
+from sluicegate.config.strict import Strict
 
 CATCH_ALL = "*"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ServerSettings(Strict):
@@ -138,7 +137,10 @@ class GatewayConfig(Strict):
     server: ServerSettings = ServerSettings()
     routing: RoutingSettings = RoutingSettings()
     streaming: StreamingSettings = StreamingSettings()
+    auth: AuthSettings = AuthSettings()
+    """Who may call: gateway-issued keys and JWT bearer tokens; on unless turned off."""
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
+    """Keys (and later the usage ledger) live here; `SLUICEGATE_DATABASE_URL` overrides it."""
     backends: list[BackendSettings] = Field(min_length=1)
     pools: dict[str, PoolSettings]
     models: dict[str, ModelRoute] = Field(min_length=1)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from sluicegate.config.settings import Strict
+from sluicegate.config.strict import Strict
 
 
 class LatencySettings(Strict):

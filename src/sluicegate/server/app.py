@@ -12,13 +12,16 @@ from sluicegate.backends.http import HttpBackend
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.core.backend import Backend
 from sluicegate.core.clock import Clock, SystemClock
+from sluicegate.core.identity import KeyStore
 from sluicegate.core.policy import Policy
+from sluicegate.policies.auth import build_auth_policy
 from sluicegate.policies.stream_usage import RequestStreamUsage
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
 from sluicegate.server.openai_api import ModelApi
+from sluicegate.stores.sql import SqlStores
 from sluicegate.wire.endpoints import Endpoint
 
 
@@ -27,13 +30,21 @@ class Gateway:
     config: GatewayConfig
     app: web.Application
     router: Router
+    keys: KeyStore | None
+    """Where gateway-issued keys live; None when authentication is off."""
 
 
 def create_gateway(
     config: GatewayConfig, *, clock: Clock | None = None, rng: random.Random | None = None
 ) -> Gateway:
-    """Build the gateway's aiohttp application from a validated config."""
+    """Build the gateway's aiohttp application from a validated config.
+
+    With authentication on, the SQL stores at `config.database_url` hold the keys; the schema
+    is prepared (SQLite: upgraded; PostgreSQL: checked) when the application starts.
+    """
     clock = clock or SystemClock()
+    stores = SqlStores.create(config.database_url) if config.auth.enabled else None
+    auth = build_auth_policy(config.auth, stores.keys if stores else None, clock=clock)
     backends: dict[str, Backend] = {
         settings.name: HttpBackend(
             settings, config.routing, clock, credentials_for(settings.auth, clock)
@@ -43,7 +54,7 @@ def create_gateway(
     router = build_router(
         config, backends, clock=clock, store=MemoryCooldownStore(), rng=rng or random.Random()
     )
-    policies: list[Policy] = []
+    policies: list[Policy] = [auth]
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
@@ -65,9 +76,17 @@ def create_gateway(
     app.router.add_get("/readyz", health.readyz, allow_head=False)
     app.router.add_route("*", "/{tail:.*}", not_found)
 
-    async def close_backends(app: web.Application) -> None:
+    async def prepare_stores(app: web.Application) -> None:
+        if stores is not None:
+            await stores.prepare()
+
+    async def close_all(app: web.Application) -> None:
         for backend in backends.values():
             await backend.close()
+        await auth.close()
+        if stores is not None:
+            await stores.close()
 
-    app.on_cleanup.append(close_backends)
-    return Gateway(config=config, app=app, router=router)
+    app.on_startup.append(prepare_stores)
+    app.on_cleanup.append(close_all)
+    return Gateway(config=config, app=app, router=router, keys=stores.keys if stores else None)

@@ -1,1 +1,1 @@
-"""Stores: SQL (SQLite, PostgreSQL) and counter (memory, Redis) implementations of core protocols."""
+"""Stores: SQL (SQLite, PostgreSQL) and counters (memory, Redis) behind core protocols."""

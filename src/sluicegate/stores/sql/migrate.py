@@ -1,0 +1,94 @@
+"""Schema migrations, run programmatically: `sluicegate db upgrade`, or on start for SQLite.
+
+The Alembic scripts ship inside the package (`migrations/`), so an installed gateway can upgrade
+its database without a source checkout or an `alembic.ini`. On PostgreSQL an advisory lock
+serialises replicas that start together; on SQLite `BEGIN IMMEDIATE` does the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+from sluicegate.stores.sql.database import Database
+from sluicegate.stores.sql.errors import translated
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_LOCK_ID = 0x5_1CE_6A7E
+"""PostgreSQL advisory lock key held while migrating."""
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The revision this version of the gateway expects."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
+    return head
+
+
+async def upgrade(target: Database | str, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (the latest by default); a no-op when it is there."""
+    await _run(target, revision, upgrading=True)
+
+
+async def downgrade(target: Database | str, revision: str) -> None:
+    """Take the schema back to `revision` (`base` drops every table)."""
+    await _run(target, revision, upgrading=False)
+
+
+async def current_revision(target: Database | str) -> str | None:
+    """The revision the database is at; None for an empty database."""
+    database, owned = _database(target)
+    try:
+        async with translated("reading the schema version"), database.engine.connect() as conn:
+            return await conn.run_sync(_current)
+    finally:
+        if owned:
+            await database.close()
+
+
+async def is_current(target: Database | str) -> bool:
+    return await current_revision(target) == head_revision()
+
+
+async def _run(target: Database | str, revision: str, *, upgrading: bool) -> None:
+    database, owned = _database(target)
+    doing = "upgrading the schema" if upgrading else "downgrading the schema"
+    try:
+        async with translated(doing), database.writer.begin() as conn:
+            if database.dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+            await conn.run_sync(_migrate, revision, upgrading)
+    finally:
+        if owned:
+            await database.close()
+
+
+def _migrate(connection: Connection, revision: str, upgrading: bool) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    if upgrading:
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _database(target: Database | str) -> tuple[Database, bool]:
+    if isinstance(target, Database):
+        return target, False
+    return Database(target), True

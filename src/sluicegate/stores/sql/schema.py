@@ -1,0 +1,102 @@
+"""The tables, as SQLAlchemy Core sees them. Alembic migrations create exactly this schema.
+
+Kept in one place so the stores' queries and the migrations cannot drift apart (a contract test
+compares the migrated database with this metadata on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+
+from sluicegate.stores.sql.types import JsonDocument, UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""A 64-bit surrogate key; plain INTEGER on SQLite so it is the auto-incrementing rowid."""
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("models", JsonDocument, nullable=False, server_default=text("'[]'")),
+    Column("tpm", BigInteger),
+    Column("rpm", BigInteger),
+    Column("max_concurrency", Integer),
+    Column("created_at", UtcDateTime),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("key_hash", String(128), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("team", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("models", JsonDocument, nullable=False),
+    Column("tpm", BigInteger),
+    Column("rpm", BigInteger),
+    Column("max_concurrency", Integer),
+    Column("created_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "key_hash", unique=True),
+    Index(None, "team"),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("team", String(128), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("deployment", String(256)),
+    Column("backend", String(128)),
+    Column("attempts", Integer, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("cached_tokens", BigInteger, nullable=False),
+    Column("cost", Double, nullable=False),
+    Column("latency_ms", Double, nullable=False),
+    Column("ttft_ms", Double),
+    Column("status", Integer, nullable=False),
+    Column("prompt_version", String(128)),
+    Index(None, "request_id", unique=True),
+    Index(None, "at"),
+    Index(None, "team", "at"),
+    Index(None, "subject", "at"),
+    Index(None, "model", "at"),
+    Index(None, "backend", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("details", JsonDocument, nullable=False),
+    Index(None, "at"),
+)

@@ -1,0 +1,48 @@
+"""Shared fixtures for the SQL store contract tests: one case, every supported database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from tests.contract.services import postgres_schema, postgres_url
+
+from sluicegate.stores.sql import Database, DatabaseOptions, upgrade
+
+
+@dataclass(frozen=True)
+class SqlTarget:
+    """Where one test's database lives: a URL and the options that isolate it."""
+
+    url: str
+    options: DatabaseOptions
+
+    def open(self, **changes: object) -> Database:
+        options = DatabaseOptions(**{**_fields(self.options), **changes})
+        return Database(self.url, options)
+
+
+def _fields(options: DatabaseOptions) -> dict[str, object]:
+    return {name: getattr(options, name) for name in options.__dataclass_fields__}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def sql_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlTarget]:
+    """An empty database: a SQLite file, or a fresh schema on the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield SqlTarget(f"sqlite+aiosqlite:///{tmp_path / 'sluicegate.db'}", DatabaseOptions())
+        return
+    url = postgres_url()
+    async with postgres_schema(url) as schema:
+        yield SqlTarget(url, DatabaseOptions(schema=schema, pool_size=2, max_overflow=2))
+
+
+@pytest.fixture
+async def sql_db(sql_target: SqlTarget) -> AsyncIterator[Database]:
+    """A database migrated to the latest schema, closed after the test."""
+    database = sql_target.open()
+    await upgrade(database)
+    yield database
+    await database.close()

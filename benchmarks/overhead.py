@@ -2,8 +2,8 @@
 """What the gateway adds: the gateway in front of the zero-latency simulator versus the simulator
 directly, on this machine, in one run.
 
-Layout: the gateway (one process) pinned to CPU 0; the simulator and the load generator pinned to
-CPU 1. Phases, each after a warm-up:
+Layout: the gateway (one process, authentication on, a quota on every call) pinned to CPU 0; the
+simulator and the load generator pinned to CPU 1. Phases, each after a warm-up:
 - open loop at 100, 500 and 1000 req/s, direct and through the gateway: added latency p50/p99
   (latency counted from each request's scheduled send time);
 - closed loop at c=64, non-streaming and streaming, through the gateway: the most one gateway
@@ -83,10 +83,12 @@ def _host_port(url: str) -> tuple[str, int]:
 
 
 @contextmanager
-def process(command: list[str], cpu: int) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    command: list[str], cpu: int, *, capture: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(
         ["taskset", "-c", str(cpu), *command],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -98,6 +100,40 @@ def process(command: list[str], cpu: int) -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def gateway_file(directory: Path, port: int, upstream: str, *, core_only: bool) -> Path:
+    """By default authentication is on (a cached key lookup per request) and a quota applies to
+    every call (a reservation and its reconciliation), so the whole policy chain is measured;
+    `core_only` turns both off to measure the proxy alone."""
+    unlimited = {"tpm": 10**12, "rpm": 10**12}
+    settings: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": port},
+        "backends": [{"name": "simulator", "url": upstream}],
+        "pools": {"simulator": {"members": [{"backend": "simulator"}]}},
+        "models": {"*": {"pool": "simulator"}},
+        "quotas": {"models": {} if core_only else {"*": unlimited}},
+        "auth": {"enabled": not core_only},
+        "database_url": f"sqlite+aiosqlite:///{directory / 'gateway.db'}",
+    }
+    path = directory / "gateway.yaml"
+    path.write_text(json.dumps(settings))
+    return path
+
+
+def app_key(gateway: subprocess.Popen[bytes], timeout: float = 30.0) -> str:
+    """The app key the gateway shows on its first start ("none" when authentication is off)."""
+    assert gateway.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = gateway.stdout.readline().decode()
+        if "app key:" in line:
+            return line.split("app key:", 1)[1].strip()
+        if "Authentication is OFF" in line:
+            return "none"
+        if not line:
+            break
+    raise RuntimeError("the gateway did not show its first app key")
 
 
 def simulator_file(directory: Path, port: int) -> Path:
@@ -117,23 +153,25 @@ def simulator_file(directory: Path, port: int) -> Path:
     return path
 
 
-async def _check(url: str) -> None:
+async def _check(url: str, key: str) -> None:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     async with (
         aiohttp.ClientSession() as http,
-        http.post(
-            f"{url}/v1/chat/completions", data=BODY, headers={"Content-Type": "application/json"}
-        ) as response,
+        http.post(f"{url}/v1/chat/completions", data=BODY, headers=headers) as response,
     ):
         if response.status != 200:
             raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
 
 
-def measure(phase: Phase, url: str, duration: float, gateway_pid: int) -> tuple[LoadResult, float]:
+def measure(
+    phase: Phase, url: str, duration: float, gateway_pid: int, key: str
+) -> tuple[LoadResult, float]:
     """One phase; also the share of its core the gateway used meanwhile (1.0 = saturated)."""
     quiet = wait_quiet([GATEWAY_CPU, LOAD_CPU], min_idle=85.0, max_wait_s=15.0)
     spec = LoadSpec(
         url=f"{url}/v1/chat/completions",
         body=STREAM_BODY if phase.stream else BODY,
+        headers=(("Content-Type", "application/json"), ("Authorization", f"Bearer {key}")),
         stream=phase.stream,
         rate=phase.rate,
         concurrency=phase.concurrency,
@@ -213,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
     parser.add_argument("--out", type=Path, default=Path("/tmp/sluicegate-overhead.json"))
+    parser.add_argument(
+        "--core-only",
+        action="store_true",
+        help="authentication off and no quotas: the proxy alone",
+    )
     args = parser.parse_args(argv)
     if (os.cpu_count() or 1) < 2:
         print("this benchmark needs two CPUs (gateway on one, load and backend on the other)")
@@ -235,24 +278,28 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     *executable,
                     "serve",
-                    "--upstream",
-                    f"{sim_url}/v1",
-                    "--port",
-                    str(gateway_port),
+                    "--config",
+                    str(
+                        gateway_file(
+                            Path(scratch), gateway_port, f"{sim_url}/v1", core_only=args.core_only
+                        )
+                    ),
                     "--log-level",
                     "warning",
                 ],
                 GATEWAY_CPU,
+                capture=True,
             ) as gateway,
         ):
             wait_ready(sim_url)
             wait_ready(gateway_url)
-            asyncio.run(_check(gateway_url))
+            key = app_key(gateway)
+            asyncio.run(_check(gateway_url, key))
             print(f"machine: {machine()}")
             for phase in phases():
                 url = gateway_url if phase.target == "gateway" else sim_url
                 results[phase.name], gateway_cpu[phase.name] = measure(
-                    phase, url, args.duration, gateway.pid
+                    phase, url, args.duration, gateway.pid, key
                 )
     report = table(results, gateway_cpu)
     print()
@@ -262,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "machine": machine(),
                 "duration_s": args.duration,
+                "core_only": args.core_only,
                 "results": {name: result.to_dict() for name, result in results.items()},
                 "gateway_cpu": gateway_cpu,
                 "table": report,

@@ -166,10 +166,13 @@ def _override(config: GatewayConfig, host: str | None, port: int | None) -> Gate
 
 
 def _command_line_overrides(config: GatewayConfig, *, no_auth: bool) -> GatewayConfig:
-    """`--no-auth` and `SLUICEGATE_DATABASE_URL` win over the file."""
+    """`--no-auth`, `SLUICEGATE_DATABASE_URL` and `SLUICEGATE_REDIS_URL` win over the file."""
     from sluicegate.cli.database import database_url
 
     updates: dict[str, Any] = {"database_url": database_url(None, config)}
+    redis_url = os.environ.get("SLUICEGATE_REDIS_URL")
+    if redis_url:
+        updates["quotas"] = config.quotas.model_copy(update={"redis_url": redis_url})
     if no_auth:
         updates["auth"] = config.auth.model_copy(update={"enabled": False})
     return config.model_copy(update=updates)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sluicegate.config.auth import AuthSettings
+from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.strict import Strict
 
 CATCH_ALL = "*"
@@ -139,6 +140,7 @@ class GatewayConfig(Strict):
     streaming: StreamingSettings = StreamingSettings()
     auth: AuthSettings = AuthSettings()
     """Who may call: gateway-issued keys and JWT bearer tokens; on unless turned off."""
+    quotas: QuotaSettings = QuotaSettings()
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
     """Keys (and later the usage ledger) live here; `SLUICEGATE_DATABASE_URL` overrides it."""
     backends: list[BackendSettings] = Field(min_length=1)

@@ -14,13 +14,17 @@ from sluicegate.core.backend import Backend
 from sluicegate.core.clock import Clock, SystemClock
 from sluicegate.core.identity import KeyStore
 from sluicegate.core.policy import Policy
+from sluicegate.core.quota import FailureMode, QuotaStore
 from sluicegate.policies.auth import build_auth_policy
+from sluicegate.policies.quota import QuotaPolicy
 from sluicegate.policies.stream_usage import RequestStreamUsage
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
 from sluicegate.server.openai_api import ModelApi
+from sluicegate.stores.quota_memory import MemoryQuotaStore
+from sluicegate.stores.quota_redis import RedisQuotaStore
 from sluicegate.stores.sql import SqlStores
 from sluicegate.wire.endpoints import Endpoint
 
@@ -54,7 +58,8 @@ def create_gateway(
     router = build_router(
         config, backends, clock=clock, store=MemoryCooldownStore(), rng=rng or random.Random()
     )
-    policies: list[Policy] = [auth]
+    quota_store = _quota_store(config, clock)
+    policies: list[Policy] = [auth, QuotaPolicy(quota_store, config.quotas)]
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
@@ -84,9 +89,23 @@ def create_gateway(
         for backend in backends.values():
             await backend.close()
         await auth.close()
+        await quota_store.close()
         if stores is not None:
             await stores.close()
 
     app.on_startup.append(prepare_stores)
     app.on_cleanup.append(close_all)
     return Gateway(config=config, app=app, router=router, keys=stores.keys if stores else None)
+
+
+def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:
+    """Counters shared through Redis when a URL is configured, else in this process."""
+    settings = config.quotas
+    if settings.redis_url is None:
+        return MemoryQuotaStore(clock=clock)
+    return RedisQuotaStore.from_url(
+        settings.redis_url,
+        timeout_s=settings.redis_timeout_seconds,
+        prefix=settings.redis_key_prefix,
+        failure_mode=FailureMode(settings.redis_failure_mode),
+    )

@@ -1,0 +1,40 @@
+"""Settings for token and request quotas: per key (on the key itself), per team and per model.
+
+Per-key limits live with the key (`sluicegate keys …`, the admin API); teams and models get
+theirs here. The tightest applicable limit wins.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sluicegate.config.strict import Strict
+
+
+class RateLimits(Strict):
+    tpm: int | None = Field(default=None, ge=0)
+    """Tokens (prompt + completion) in any 60-second window."""
+    rpm: int | None = Field(default=None, ge=0)
+    """Requests in any 60-second window."""
+
+
+class QuotaSettings(Strict):
+    mode: Literal["enforce", "shadow"] = "enforce"
+    """`shadow` counts and logs what it would refuse, and refuses nothing."""
+    default_max_tokens: int = Field(default=1024, ge=1)
+    """Completion tokens reserved for a request that does not set max_tokens; reconciled to the
+    real usage when the reply ends."""
+    teams: dict[str, RateLimits] = Field(default_factory=dict)
+    models: dict[str, RateLimits] = Field(default_factory=dict)
+    """Keyed by model route (a key of `models`); a limit for every caller of that route."""
+    redis_url: str | None = None
+    """Shared counters for every replica; `SLUICEGATE_REDIS_URL` overrides it. Unset: counters
+    live in this process."""
+    redis_failure_mode: Literal["fail_open", "fail_closed"] = "fail_open"
+    """While Redis is unreachable: admit without counting (backends still enforce their own
+    limits and routing spills over on their 429s), or refuse with 503."""
+    redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    redis_key_prefix: str = Field(default="sluicegate", pattern=r"^[A-Za-z0-9_.:-]+$")
+    """Separates the counters of gateways that share one Redis but not their limits."""

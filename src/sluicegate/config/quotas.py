@@ -23,6 +23,9 @@ class RateLimits(Strict):
 class QuotaSettings(Strict):
     mode: Literal["enforce", "shadow"] = "enforce"
     """`shadow` counts and logs what it would refuse, and refuses nothing."""
+    window_seconds: float = Field(default=60.0, ge=1, le=3600)
+    """The sliding window TPM and RPM are counted over: any `window_seconds`-long span holds
+    at most the limit. Keep 60 unless the limits are meant per another span."""
     default_max_tokens: int = Field(default=1024, ge=1)
     """Completion tokens reserved for a request that does not set max_tokens; reconciled to the
     real usage when the reply ends."""

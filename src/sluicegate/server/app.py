@@ -102,10 +102,11 @@ def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:
     """Counters shared through Redis when a URL is configured, else in this process."""
     settings = config.quotas
     if settings.redis_url is None:
-        return MemoryQuotaStore(clock=clock)
+        return MemoryQuotaStore(window_s=settings.window_seconds, clock=clock)
     return RedisQuotaStore.from_url(
         settings.redis_url,
         timeout_s=settings.redis_timeout_seconds,
         prefix=settings.redis_key_prefix,
+        window_s=settings.window_seconds,
         failure_mode=FailureMode(settings.redis_failure_mode),
     )

@@ -142,3 +142,31 @@ async def test_a_revoked_key_stops_working_within_a_second(secured: Secured) -> 
         secured.clock.advance(1.01)
         with pytest.raises(openai.AuthenticationError):
             await openai_client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+
+
+async def test_names_are_not_revealed_to_callers_without_a_key(secured: Secured) -> None:
+    unknown = {"model": "no-such-model", "messages": MESSAGES}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{secured.url}/v1/chat/completions", json=unknown) as response:
+            assert response.status == 401
+        async with http.get(f"{secured.url}/v1/models") as response:
+            assert response.status == 401
+        app = {"Authorization": f"Bearer {secured.keys.app}"}
+        async with http.post(
+            f"{secured.url}/v1/chat/completions", json=unknown, headers=app
+        ) as response:
+            assert response.status == 404
+            assert "x-sluicegate-route" not in response.headers
+        async with http.get(f"{secured.url}/v1/models", headers=app) as response:
+            assert response.status == 200
+            assert {m["id"] for m in (await response.json())["data"]} == {
+                MODEL,
+                "gpt-4o-deployment",
+            }
+
+
+async def test_the_model_list_shows_only_what_a_key_may_call(secured: Secured) -> None:
+    narrow, _ = await add_key(secured.store, Role.APP, frozenset({MODEL}))
+    async with client(secured.url, narrow) as openai_client:
+        listed = [model.id async for model in openai_client.models.list()]
+    assert listed == [MODEL]

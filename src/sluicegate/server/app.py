@@ -63,7 +63,12 @@ def create_gateway(
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
-    health = HealthApi(router, created=int(clock.wall()))
+    authenticator = auth.authenticator
+    health = HealthApi(
+        router,
+        created=int(clock.wall()),
+        authenticate=authenticator.authenticate if authenticator is not None else None,
+    )
 
     app = web.Application(client_max_size=config.server.max_body_bytes)
     for endpoint in Endpoint:

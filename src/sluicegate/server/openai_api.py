@@ -61,6 +61,9 @@ class ModelApi:
             pool.name: build_chain(policies, self._timed(pool.send))
             for pool in router.pools().values()
         }
+        # An unknown name still meets authentication first, so callers without a key learn
+        # nothing about which names exist.
+        self._unknown = build_chain(policies, _no_such_model)
 
     def _timed(self, send: Handler) -> Handler:
         clock = self._clock
@@ -107,12 +110,6 @@ class ModelApi:
                 raise InvalidRequest(str(exc), param=exc.param) from None
             name = deployment or parsed.model or ""
             route = self._router.resolve(name)
-            if route is None:
-                raise ModelNotFound(
-                    f"The model or deployment '{name}' does not exist on this gateway. "
-                    "GET /v1/models lists the names it serves.",
-                    param="model",
-                )
             exchange = Exchange(
                 request_id=request_id,
                 endpoint=endpoint,
@@ -124,9 +121,10 @@ class ModelApi:
                 client_headers=request.headers,
                 started_at=started,
                 deadline=started + self._timeout,
-                route=route.name,
+                route=route.name if route is not None else "",
             )
-            reply = await self._chains[route.pool.name](exchange)
+            chain = self._chains[route.pool.name] if route is not None else self._unknown
+            reply = await chain(exchange)
             return await self._respond(request, exchange, reply)
         except GatewayError as error:
             return self._fail(error, request_id, started, exchange)
@@ -201,7 +199,8 @@ class ModelApi:
             upstream = exchange.upstream_seconds
             attempts = len(exchange.attempts) + (1 if exchange.served_by else 0)
             headers[ATTEMPTS] = str(attempts)
-            headers[ROUTE] = exchange.route
+            if exchange.route:
+                headers[ROUTE] = exchange.route
             if exchange.served_by:
                 headers[BACKEND] = exchange.served_by
         overhead_ms = max(0.0, (self._clock.now() - started - upstream) * 1000.0)
@@ -215,3 +214,11 @@ class ModelApi:
         headers: dict[str, str] = {}
         self._stamp(headers, request_id, started, exchange)
         return error_response(error, headers)
+
+
+async def _no_such_model(exchange: Exchange) -> Reply:
+    raise ModelNotFound(
+        f"The model or deployment '{exchange.model}' does not exist on this gateway. "
+        "GET /v1/models lists the names it serves.",
+        param="model",
+    )

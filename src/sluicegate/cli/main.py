@@ -25,8 +25,10 @@ app = typer.Typer(
 
 def _add_groups() -> None:
     from sluicegate.cli.database import db_app
+    from sluicegate.cli.keys import keys_app
 
     app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")
 
 
 _add_groups()

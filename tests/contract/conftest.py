@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,19 @@ class SqlTarget:
     def open(self, **changes: object) -> Database:
         options = DatabaseOptions(**{**_fields(self.options), **changes})
         return Database(self.url, options)
+
+
+@pytest.fixture(autouse=True)
+async def _sqlite_threads_finish() -> AsyncIterator[None]:
+    """Let aiosqlite's worker threads end while this test's event loop still runs.
+
+    A worker that outlives the loop (a failed connect ends asynchronously) reports to a closed
+    loop and raises in its thread, which pytest then blames on whichever test runs next.
+    """
+    yield
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 5.0)
 
 
 def _fields(options: DatabaseOptions) -> dict[str, object]:

@@ -64,6 +64,7 @@ def gateway_config(
             "server": server or {},
             # These tests are about routing; authentication has its own (test_gateway_auth.py).
             "auth": {"enabled": False},
+            "ledger": {"enabled": False},
             "routing": routing or {},
             "backends": backends,
             "pools": {MODEL: {"members": [{"backend": backend["name"]} for backend in backends]}},

@@ -345,7 +345,7 @@ def test_no_auth_says_so_and_serves_anyone(tmp_path: Path) -> None:
                 json={"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 4},
             )
     assert reply.status_code == 200
-    assert not (tmp_path / "sluicegate.db").exists()
+    assert "app key:" not in process.stdout.text
 
 
 # --- serve --upstream --------------------------------------------------------------------------

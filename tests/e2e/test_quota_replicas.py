@@ -1,4 +1,4 @@
-"""One limit across three gateway processes sharing a Redis (issue 3's acceptance scenario).
+"""One limit across three gateway processes sharing a Redis: the quota acceptance scenario.
 
 Three real `sluicegate serve` processes count one model's TPM limit in one Redis. Twelve clients
 push well above the limit through all three. Every sliding window must hold at most the limit

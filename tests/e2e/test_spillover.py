@@ -93,9 +93,12 @@ async def running(simulator_config: SimulatorConfig) -> AsyncIterator[tuple[str,
     """The embedded default's gateway in front of `simulator_config`: (sim URL, URL, gateway)."""
     async with SimulatorServer(simulator_config) as simulator_url:
         config = embedded_gateway_config(simulator_url, "127.0.0.1", 0)
-        # Routing is under test here; authentication has its own tests.
+        # Routing is under test here; authentication and the ledger have their own tests.
         config = config.model_copy(
-            update={"auth": config.auth.model_copy(update={"enabled": False})}
+            update={
+                "auth": config.auth.model_copy(update={"enabled": False}),
+                "ledger": config.ledger.model_copy(update={"enabled": False}),
+            }
         )
         gateway = create_gateway(config)
         serving = await start_serving(gateway.app, "127.0.0.1", 0, grace=1.0)

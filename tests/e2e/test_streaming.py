@@ -66,6 +66,7 @@ async def scripted() -> AsyncIterator[tuple[ScriptedUpstream, Serving]]:
             "pools": {"p": {"members": [{"backend": "scripted"}]}},
             "models": {"*": {"pool": "p"}},
             "auth": {"enabled": False},
+            "ledger": {"enabled": False},
         }
     )
     gateway = await start_serving(create_gateway(config).app, "127.0.0.1", 0, grace=0.5)

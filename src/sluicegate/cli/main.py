@@ -168,10 +168,14 @@ def _override(config: GatewayConfig, host: str | None, port: int | None) -> Gate
 
 
 def _command_line_overrides(config: GatewayConfig, *, no_auth: bool) -> GatewayConfig:
-    """`--no-auth`, `SLUICEGATE_DATABASE_URL` and `SLUICEGATE_REDIS_URL` win over the file."""
+    """`--no-auth` and the `SLUICEGATE_DATABASE_URL`, `SLUICEGATE_REDIS_URL` and
+    `SLUICEGATE_LEDGER_SPOOL_DIR` environment variables win over the file."""
     from sluicegate.cli.database import database_url
 
     updates: dict[str, Any] = {"database_url": database_url(None, config)}
+    spool_dir = os.environ.get("SLUICEGATE_LEDGER_SPOOL_DIR")
+    if spool_dir:
+        updates["ledger"] = config.ledger.model_copy(update={"spool_dir": spool_dir})
     redis_url = os.environ.get("SLUICEGATE_REDIS_URL")
     if redis_url:
         updates["quotas"] = config.quotas.model_copy(update={"redis_url": redis_url})

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sluicegate.config.auth import AuthSettings
+from sluicegate.config.ledger import LedgerSettings
 from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.strict import Strict
 
@@ -141,8 +142,10 @@ class GatewayConfig(Strict):
     auth: AuthSettings = AuthSettings()
     """Who may call: gateway-issued keys and JWT bearer tokens; on unless turned off."""
     quotas: QuotaSettings = QuotaSettings()
+    ledger: LedgerSettings = LedgerSettings()
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
-    """Keys (and later the usage ledger) live here; `SLUICEGATE_DATABASE_URL` overrides it."""
+    """Keys, the usage ledger and the audit log live here; `SLUICEGATE_DATABASE_URL` overrides
+    it."""
     backends: list[BackendSettings] = Field(min_length=1)
     pools: dict[str, PoolSettings]
     models: dict[str, ModelRoute] = Field(min_length=1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from sluicegate.backends.credentials import credentials_for
 from sluicegate.backends.http import HttpBackend
@@ -18,11 +20,13 @@ from sluicegate.core.quota import FailureMode, QuotaStore
 from sluicegate.policies.auth import build_auth_policy
 from sluicegate.policies.quota import QuotaPolicy
 from sluicegate.policies.stream_usage import RequestStreamUsage
+from sluicegate.policies.usage import UsagePolicy
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
 from sluicegate.server.openai_api import ModelApi
+from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
 from sluicegate.stores.quota_memory import MemoryQuotaStore
 from sluicegate.stores.quota_redis import RedisQuotaStore
 from sluicegate.stores.sql import SqlStores
@@ -36,6 +40,8 @@ class Gateway:
     router: Router
     keys: KeyStore | None
     """Where gateway-issued keys live; None when authentication is off."""
+    ledger: LedgerWriter | None
+    """The usage ledger's writer; None when the ledger is off."""
 
 
 def create_gateway(
@@ -47,8 +53,12 @@ def create_gateway(
     is prepared (SQLite: upgraded; PostgreSQL: checked) when the application starts.
     """
     clock = clock or SystemClock()
-    stores = SqlStores.create(config.database_url) if config.auth.enabled else None
-    auth = build_auth_policy(config.auth, stores.keys if stores else None, clock=clock)
+    needs_database = config.auth.enabled or config.ledger.enabled
+    stores = SqlStores.create(config.database_url) if needs_database else None
+    auth = build_auth_policy(
+        config.auth, stores.keys if stores and config.auth.enabled else None, clock=clock
+    )
+    ledger = _ledger_writer(config, stores, clock)
     backends: dict[str, Backend] = {
         settings.name: HttpBackend(
             settings, config.routing, clock, credentials_for(settings.auth, clock)
@@ -60,6 +70,9 @@ def create_gateway(
     )
     quota_store = _quota_store(config, clock)
     policies: list[Policy] = [auth, QuotaPolicy(quota_store, config.quotas)]
+    if ledger is not None:
+        deployments = {b.name: b.deployment or b.model or "" for b in config.backends}
+        policies.append(UsagePolicy(ledger, clock, deployments=deployments))
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
@@ -89,18 +102,23 @@ def create_gateway(
     async def prepare_stores(app: web.Application) -> None:
         if stores is not None:
             await stores.prepare()
+        if ledger is not None:
+            await ledger.start()
 
     async def close_all(app: web.Application) -> None:
         for backend in backends.values():
             await backend.close()
         await auth.close()
         await quota_store.close()
+        if ledger is not None:
+            await ledger.stop(config.ledger.stop_deadline_seconds)
         if stores is not None:
             await stores.close()
 
     app.on_startup.append(prepare_stores)
     app.on_cleanup.append(close_all)
-    return Gateway(config=config, app=app, router=router, keys=stores.keys if stores else None)
+    keys = stores.keys if stores is not None and config.auth.enabled else None
+    return Gateway(config=config, app=app, router=router, keys=keys, ledger=ledger)
 
 
 def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:
@@ -115,3 +133,29 @@ def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:
         window_s=settings.window_seconds,
         failure_mode=FailureMode(settings.redis_failure_mode),
     )
+
+
+def _ledger_writer(
+    config: GatewayConfig, stores: SqlStores | None, clock: Clock
+) -> LedgerWriter | None:
+    settings = config.ledger
+    if not settings.enabled or stores is None:
+        return None
+    options = LedgerWriterOptions(
+        batch_size=settings.batch_size,
+        flush_interval_s=settings.flush_interval_seconds,
+        fsync=settings.fsync,
+        fsync_interval_s=settings.fsync_interval_ms / 1000,
+        max_spool_bytes=settings.max_spool_bytes,
+    )
+    return LedgerWriter(stores.ledger, spool_directory(config), options, clock=clock)
+
+
+def spool_directory(config: GatewayConfig) -> Path:
+    """The configured spool, else `usage-spool` beside a SQLite file, else `./usage-spool`."""
+    if config.ledger.spool_dir:
+        return Path(config.ledger.spool_dir)
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "usage-spool"
+    return Path("usage-spool")

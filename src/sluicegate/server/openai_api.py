@@ -28,7 +28,7 @@ from sluicegate.core.policy import Handler, Policy, build_chain
 from sluicegate.core.reply import Reply
 from sluicegate.routing.router import Router
 from sluicegate.server.errors import error_response
-from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, new_request_id
+from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, RequestIds
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import RequestFormatError, parse_request
@@ -55,6 +55,7 @@ class ModelApi:
     ) -> None:
         self._router = router
         self._clock = clock
+        self._request_ids = RequestIds()
         self._max_body = config.server.max_body_bytes
         self._timeout = config.routing.request_timeout_seconds
         self._chains: dict[str, Handler] = {
@@ -98,7 +99,7 @@ class ModelApi:
     ) -> web.StreamResponse:
         clock = self._clock
         started = clock.now()
-        request_id = new_request_id()
+        request_id = self._request_ids()
         exchange: Exchange | None = None
         try:
             if request.method != "POST":
@@ -176,7 +177,7 @@ class ModelApi:
             exchange.first_byte_at = self._clock.now()
             try:
                 async with asyncio.timeout(max(remaining, 0.0)):
-                    await relay_stream(response, reply.stream, exchange)
+                    await relay_stream(response, reply.stream, exchange, exchange.finish)
             except TimeoutError:
                 timeout = UpstreamTimeout(
                     f"The request exceeded its deadline of {self._timeout:g} s "

@@ -7,6 +7,7 @@ boundary, so that one frame can be dropped.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from sluicegate.core.errors import GatewayError, UpstreamError
 from sluicegate.core.exchange import Exchange, Usage
 from sluicegate.core.reply import ByteStream
 from sluicegate.wire.errors import error_body
-from sluicegate.wire.sse import DONE, FrameSplitter, encode_event, event_data
+from sluicegate.wire.sse import DONE, DONE_EVENT, FrameSplitter, encode_event, event_data
 
 _USAGE_KEY = b'"usage"'
 _MAX_PENDING = 1 << 20
@@ -24,9 +25,16 @@ _MAX_PENDING = 1 << 20
 
 
 async def relay_stream(
-    response: web.StreamResponse, stream: ByteStream, exchange: Exchange
+    response: web.StreamResponse,
+    stream: ByteStream,
+    exchange: Exchange,
+    before_done: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Copy `stream` to `response`; record usage on the exchange.
+
+    `before_done` runs just before the final `data: [DONE]` frame goes out (when upstream sends
+    it whole at the end of a chunk), so what must be settled before the client has the whole
+    reply — the usage record — is settled first.
 
     A failure upstream after the first byte cannot change the status any more: the client gets
     an SSE error event (which the openai SDK raises as an APIError) and the stream ends.
@@ -37,14 +45,20 @@ async def relay_stream(
         async for chunk in stream:
             if strip:
                 kept = [frame for frame in splitter.feed(chunk) if _keep(frame, exchange)]
-                if kept:
-                    await response.write(b"".join(kept))
+                out = b"".join(kept)
             else:
-                await response.write(chunk)
+                out = chunk
                 for frame in splitter.feed(chunk):
                     _keep(frame, exchange)
                 if len(splitter.pending) > _MAX_PENDING:
                     splitter = FrameSplitter()
+            if before_done is not None and out.endswith(DONE_EVENT):
+                if len(out) > len(DONE_EVENT):
+                    await response.write(out[: -len(DONE_EVENT)])
+                await before_done()
+                out = DONE_EVENT
+            if out:
+                await response.write(out)
         if strip and splitter.pending:
             await response.write(splitter.pending)
     except UpstreamError as error:

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from multidict import CIMultiDict
+from tests.exchanges import make_exchange as shared_exchange
 
 from sluicegate.core.exchange import Exchange
-from sluicegate.wire.endpoints import Endpoint
 
 ISSUER = "https://login.example.test/tenant-1/v2.0"
 AUDIENCE = "api://sluicegate"
@@ -101,17 +101,9 @@ def hs256_with_public_key(signer: Signer, payload: dict[str, Any]) -> str:
 def make_exchange(
     headers: dict[str, str] | None = None, *, model: str = "gpt-4o", route: str = "gpt-4o"
 ) -> Exchange:
-    raw = orjson.dumps({"model": model, "messages": []})
-    return Exchange(
-        request_id="req-1",
-        endpoint=Endpoint.CHAT,
-        raw=raw,
-        body=orjson.loads(raw),
-        model=model,
-        stream=False,
-        include_usage=False,
+    return shared_exchange(
+        body={"model": model, "messages": []},
+        timeout=60.0,
         client_headers=CIMultiDict(headers or {}),
-        started_at=0.0,
-        deadline=60.0,
         route=route,
     )

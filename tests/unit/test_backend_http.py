@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
+from tests.exchanges import make_exchange as shared_exchange
 
 from sluicegate.backends.credentials import credentials_for
 from sluicegate.backends.http import HttpBackend
@@ -12,7 +12,6 @@ from sluicegate.core.backend import Backend
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.errors import UpstreamConnectError, UpstreamTimeout
 from sluicegate.core.exchange import Exchange
-from sluicegate.wire.endpoints import Endpoint
 
 
 def make(clock: ManualClock) -> HttpBackend:
@@ -30,18 +29,7 @@ def make(clock: ManualClock) -> HttpBackend:
 
 def exchange(clock: ManualClock, deadline_in: float) -> Exchange:
     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
-    return Exchange(
-        request_id="r",
-        endpoint=Endpoint.CHAT,
-        raw=orjson.dumps(body),
-        body=body,
-        model="m",
-        stream=False,
-        include_usage=False,
-        client_headers={},
-        started_at=clock.now(),
-        deadline=clock.now() + deadline_in,
-    )
+    return shared_exchange(body=body, request_id="r", started_at=clock.now(), timeout=deadline_in)
 
 
 def test_satisfies_backend_protocol_and_hides_secrets() -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from tests.exchanges import make_exchange as shared_exchange
 
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.errors import AttemptSummary, RateLimited
@@ -14,7 +15,6 @@ from sluicegate.core.identity import Principal, Role
 from sluicegate.core.ledger import UsageRecord
 from sluicegate.core.reply import Reply
 from sluicegate.policies.usage import CLIENT_CLOSED, UsagePolicy
-from sluicegate.wire.endpoints import Endpoint
 
 
 class Sink:
@@ -26,17 +26,11 @@ class Sink:
 
 
 def exchange(clock: ManualClock, route: str = "gpt-4o") -> Exchange:
-    return Exchange(
-        request_id="req-1",
-        endpoint=Endpoint.CHAT,
-        raw=b"{}",
+    return shared_exchange(
         body={},
-        model="gpt-4o",
-        stream=True,
-        include_usage=False,
-        client_headers={},
         started_at=clock.now(),
-        deadline=clock.now() + 60,
+        timeout=60,
+        stream=True,
         route=route,
         principal=Principal("key-a", "search", Role.APP),
     )

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from email.utils import formatdate
 
 import pytest
+from tests.exchanges import make_exchange as shared_exchange
 
 from sluicegate.config.settings import RoutingSettings
 from sluicegate.core.clock import ManualClock
@@ -26,7 +27,6 @@ from sluicegate.core.exchange import Exchange
 from sluicegate.core.reply import Reply
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.pool import PoolMember, PriorityPool
-from sluicegate.wire.endpoints import Endpoint
 
 Step = int | tuple[int, dict[str, str]] | type[UpstreamError]
 
@@ -107,18 +107,7 @@ def make_pool(
 
 
 def make_exchange(clock: ManualClock, timeout: float = 600.0) -> Exchange:
-    return Exchange(
-        request_id="req-1",
-        endpoint=Endpoint.CHAT,
-        raw=b"{}",
-        body={},
-        model="gpt-4o",
-        stream=False,
-        include_usage=False,
-        client_headers={},
-        started_at=clock.now(),
-        deadline=clock.now() + timeout,
-    )
+    return shared_exchange(started_at=clock.now(), timeout=timeout)
 
 
 async def send(pool: PriorityPool, clock: ManualClock, budget: float = 600.0) -> Reply:

@@ -3,13 +3,17 @@
 directly, on this machine, in one run.
 
 Layout: the gateway (one process, authentication on, a quota on every call) pinned to CPU 0; the
-simulator and the load generator pinned to CPU 1. Phases, each after a warm-up:
+simulator and the load generator pinned to CPU 1. With `--redis-url` the quota counters live in
+that Redis (as replicas share them) instead of in the gateway process; Redis then runs wherever
+it runs, so pin it to CPU 1 as well (`taskset -cp 1 $(pidof redis-server)`) for a fair layout.
+Phases, each after a warm-up:
 - open loop at 100, 500 and 1000 req/s, direct and through the gateway: added latency p50/p99
   (latency counted from each request's scheduled send time);
 - closed loop at c=64, non-streaming and streaming, through the gateway: the most one gateway
   process on one core serves (and direct, for reference).
 
     .venv/bin/python -m benchmarks.overhead [--duration 10] [--out results.json]
+        [--rates 100,500,1000] [--core-only | --redis-url redis://127.0.0.1:6379/0]
 
 Results print as a Markdown table and are written as JSON (default
 `/tmp/sluicegate-overhead.json`); docs/performance.md records them.
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +41,8 @@ from typing import Any
 
 import aiohttp
 import orjson
+from redis import Redis
+from redis.exceptions import RedisError
 
 from benchmarks.loadgen import LoadResult, LoadSpec, run
 from benchmarks.stacks.machine import process_cpu_seconds, tree_pids, wait_quiet
@@ -102,17 +109,70 @@ def process(
             child.wait()
 
 
-def gateway_file(directory: Path, port: int, upstream: str, *, core_only: bool) -> Path:
+@dataclass(frozen=True)
+class RedisCounters:
+    """Where the gateway keeps its quota counters when they are shared: a Redis and a key prefix
+    of this run's own."""
+
+    url: str
+    prefix: str
+
+    @classmethod
+    def fresh(cls, url: str) -> RedisCounters:
+        return cls(url, f"sluicegate-bench-{uuid.uuid4().hex[:12]}")
+
+    def client(self) -> Redis:
+        return Redis.from_url(self.url, socket_timeout=5.0, socket_connect_timeout=2.0)
+
+    def check(self) -> None:
+        """Fail early and clearly when nothing answers at the URL."""
+        client = self.client()
+        try:
+            client.ping()
+        except (RedisError, OSError) as error:
+            host = self.url.rsplit("@", 1)[-1]
+            raise SystemExit(f"no Redis answers at {host}: {error}") from None
+        finally:
+            client.close()
+
+    def keys(self) -> list[bytes]:
+        client = self.client()
+        try:
+            return list(client.scan_iter(match=f"{{{self.prefix}}}*", count=500))
+        finally:
+            client.close()
+
+    def drop(self) -> None:
+        client = self.client()
+        try:
+            found = list(client.scan_iter(match=f"{{{self.prefix}}}*", count=500))
+            if found:
+                client.delete(*found)
+        finally:
+            client.close()
+
+
+def gateway_file(
+    directory: Path,
+    port: int,
+    upstream: str,
+    *,
+    core_only: bool,
+    redis: RedisCounters | None = None,
+) -> Path:
     """By default authentication is on (a cached key lookup per request) and a quota applies to
     every call (a reservation and its reconciliation), so the whole policy chain is measured;
-    `core_only` turns both off to measure the proxy alone."""
+    `core_only` turns both off to measure the proxy alone; `redis` keeps the counters there."""
     unlimited = {"tpm": 10**12, "rpm": 10**12}
+    quotas: dict[str, Any] = {"models": {} if core_only else {"*": unlimited}}
+    if redis is not None:
+        quotas.update(redis_url=redis.url, redis_key_prefix=redis.prefix)
     settings: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": port},
         "backends": [{"name": "simulator", "url": upstream}],
         "pools": {"simulator": {"members": [{"backend": "simulator"}]}},
         "models": {"*": {"pool": "simulator"}},
-        "quotas": {"models": {} if core_only else {"*": unlimited}},
+        "quotas": quotas,
         "auth": {"enabled": not core_only},
         "database_url": f"sqlite+aiosqlite:///{directory / 'gateway.db'}",
     }
@@ -191,9 +251,9 @@ def measure(
     return result, busy
 
 
-def phases() -> list[Phase]:
+def phases(rates: tuple[int, ...]) -> list[Phase]:
     planned = []
-    for rate in RATES:
+    for rate in rates:
         planned.append(Phase(f"direct open {rate}/s", "direct", rate, False))
         planned.append(Phase(f"gateway open {rate}/s", "gateway", rate, False))
     for stream in (False, True):
@@ -203,12 +263,14 @@ def phases() -> list[Phase]:
     return planned
 
 
-def table(results: dict[str, LoadResult], gateway_cpu: dict[str, float]) -> str:
+def table(
+    results: dict[str, LoadResult], gateway_cpu: dict[str, float], rates: tuple[int, ...]
+) -> str:
     lines = [
         "| rate | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 / p99 (ms) |",
         "| --- | --- | --- | --- |",
     ]
-    for rate in RATES:
+    for rate in rates:
         direct = results[f"direct open {rate}/s"].latency
         gateway = results[f"gateway open {rate}/s"].latency
         if direct is None or gateway is None:
@@ -256,7 +318,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="authentication off and no quotas: the proxy alone",
     )
+    parser.add_argument(
+        "--redis-url",
+        help="keep the quota counters in this Redis (e.g. redis://127.0.0.1:6379/0), as "
+        "replicas share them, instead of in the gateway process",
+    )
+    parser.add_argument(
+        "--rates",
+        type=_rates,
+        default=RATES,
+        help="open-loop rates in req/s, comma-separated (default: 100,500,1000)",
+    )
     args = parser.parse_args(argv)
+    if args.core_only and args.redis_url:
+        parser.error("--core-only has no quotas, so --redis-url would measure nothing")
+    redis = RedisCounters.fresh(args.redis_url) if args.redis_url else None
+    if redis is not None:
+        redis.check()
     if (os.cpu_count() or 1) < 2:
         print("this benchmark needs two CPUs (gateway on one, load and backend on the other)")
         return 2
@@ -281,7 +359,11 @@ def main(argv: list[str] | None = None) -> int:
                     "--config",
                     str(
                         gateway_file(
-                            Path(scratch), gateway_port, f"{sim_url}/v1", core_only=args.core_only
+                            Path(scratch),
+                            gateway_port,
+                            f"{sim_url}/v1",
+                            core_only=args.core_only,
+                            redis=redis,
                         )
                     ),
                     "--log-level",
@@ -295,13 +377,22 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(gateway_url)
             key = app_key(gateway)
             asyncio.run(_check(gateway_url, key))
+            if redis is not None:
+                # The check's charge is there: the chain really counts in Redis.
+                if not redis.keys():
+                    raise RuntimeError(f"no quota counters under {{{redis.prefix}}} in Redis")
+                print(f"quota counters in Redis under the key prefix {{{redis.prefix}}}")
             print(f"machine: {machine()}")
-            for phase in phases():
-                url = gateway_url if phase.target == "gateway" else sim_url
-                results[phase.name], gateway_cpu[phase.name] = measure(
-                    phase, url, args.duration, gateway.pid, key
-                )
-    report = table(results, gateway_cpu)
+            try:
+                for phase in phases(args.rates):
+                    url = gateway_url if phase.target == "gateway" else sim_url
+                    results[phase.name], gateway_cpu[phase.name] = measure(
+                        phase, url, args.duration, gateway.pid, key
+                    )
+            finally:
+                if redis is not None:
+                    redis.drop()
+    report = table(results, gateway_cpu, args.rates)
     print()
     print(report)
     args.out.write_text(
@@ -310,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": machine(),
                 "duration_s": args.duration,
                 "core_only": args.core_only,
+                "quota_counters": "redis" if redis is not None else "process",
                 "results": {name: result.to_dict() for name, result in results.items()},
                 "gateway_cpu": gateway_cpu,
                 "table": report,
@@ -319,6 +411,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"\nwritten to {args.out}")
     return 0
+
+
+def _rates(text: str) -> tuple[int, ...]:
+    try:
+        rates = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use whole req/s, e.g. 500 or 100,500"
+        ) from None
+    if not rates or min(rates) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: rates must be positive")
+    return rates
 
 
 if __name__ == "__main__":

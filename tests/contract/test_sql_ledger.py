@@ -26,19 +26,20 @@ def usage(request_id: str, minute: int, **fields: object) -> UsageRecord:
 
 
 # Six requests; the totals below are worked out by hand from this table.
-#   id  min  key    team    model        backend    prompt  completion  cached  cost
-#   r1   0   key-a  search  gpt-4o       ptu-east     100       50         0    0.50
-#   r2   1   key-a  search  gpt-4o       paygo-west   200       20        10    1.25
-#   r3   2   key-b  search  gpt-4o-mini  ptu-east      40        4         0    0.01
-#   r4   3   key-c  ads     gpt-4o       paygo-west   300      100        50    2.00
-#   r5   4   key-c  ads     gpt-4o-mini  (none)        10        0         0    0.00
-#   r6  10   key-a  search  gpt-4o       ptu-east    1000      500         0    5.00
+#   id  min  key    team    model        backend     billing  prompt  completion  cached  cost
+#   r1   0   key-a  search  gpt-4o       ptu-east    ptu        100       50         0    0.50
+#   r2   1   key-a  search  gpt-4o       paygo-west  paygo      200       20        10    1.25
+#   r3   2   key-b  search  gpt-4o-mini  ptu-east    ptu         40        4         0    0.01
+#   r4   3   key-c  ads     gpt-4o       paygo-west  paygo      300      100        50    2.00
+#   r5   4   key-c  ads     gpt-4o-mini  (none)      (none)      10        0         0    0.00
+#   r6  10   key-a  search  gpt-4o       ptu-east    ptu       1000      500         0    5.00
 RECORDS = [
-    usage("r1", 0, prompt_tokens=100, completion_tokens=50, cost=0.50),
+    usage("r1", 0, prompt_tokens=100, completion_tokens=50, cost=0.50, billing="ptu"),
     usage(
         "r2",
         1,
         backend="paygo-west",
+        billing="paygo",
         prompt_tokens=200,
         completion_tokens=20,
         cached_tokens=10,
@@ -53,6 +54,7 @@ RECORDS = [
         prompt_tokens=40,
         completion_tokens=4,
         cost=0.01,
+        billing="ptu",
     ),
     usage(
         "r4",
@@ -60,6 +62,7 @@ RECORDS = [
         subject="key-c",
         team="ads",
         backend="paygo-west",
+        billing="paygo",
         prompt_tokens=300,
         completion_tokens=100,
         cached_tokens=50,
@@ -75,7 +78,7 @@ RECORDS = [
         prompt_tokens=10,
         status=502,
     ),
-    usage("r6", 10, prompt_tokens=1000, completion_tokens=500, cost=5.00),
+    usage("r6", 10, prompt_tokens=1000, completion_tokens=500, cost=5.00, billing="ptu"),
 ]
 
 
@@ -111,6 +114,7 @@ async def test_every_field_round_trips(ledger: SqlLedgerStore) -> None:
         latency_ms=812.5,
         ttft_ms=140.25,
         prompt_version="summarise@3",
+        billing="ptu",
     )
     await ledger.write_batch([full])
     assert await ledger.get("full") == full
@@ -197,6 +201,32 @@ async def test_open_ended_ranges(ledger: SqlLedgerStore) -> None:
     earlier = await ledger.aggregate("key", until=T0 + timedelta(minutes=1))
     assert rows(earlier) == [("key-a", 1, 100, 50, 0, pytest.approx(0.50))]
     assert await ledger.aggregate("key", since=T0 + timedelta(days=1)) == []
+
+
+async def test_ptu_tokens_sum_the_records_billed_ptu(ledger: SqlLedgerStore) -> None:
+    # r1 (150 tokens), r3 (44) and r6 (1500) were billed ptu; paygo and unknown billing are not.
+    by_team = {t.group: t.ptu_tokens for t in await ledger.aggregate("team")}
+    assert by_team == {"ads": 0, "search": 1694}
+    by_backend = {t.group: t.ptu_tokens for t in await ledger.aggregate("backend")}
+    assert by_backend == {"paygo-west": 0, "ptu-east": 1694, None: 0}
+    by_model = {t.group: t.ptu_tokens for t in await ledger.aggregate("model")}
+    assert by_model == {"gpt-4o": 1650, "gpt-4o-mini": 44}
+    window = await ledger.aggregate("key", T0 + timedelta(minutes=1), T0 + timedelta(minutes=10))
+    assert {t.group: t.ptu_tokens for t in window} == {"key-a": 0, "key-b": 44, "key-c": 0}
+
+
+async def test_ptu_tokens_count_a_ptu_backend_only_while_it_was_billed_ptu(
+    sql_db: Database,
+) -> None:
+    store = SqlLedgerStore(sql_db)
+    await store.write_batch(
+        [
+            usage("old", 0, prompt_tokens=70, completion_tokens=7),  # recorded before billing
+            usage("new", 1, prompt_tokens=30, completion_tokens=3, billing="ptu"),
+        ]
+    )
+    (total,) = await store.aggregate("backend")
+    assert (total.group, total.total_tokens, total.ptu_tokens) == ("ptu-east", 110, 33)
 
 
 async def test_bad_arguments_are_refused(ledger: SqlLedgerStore) -> None:

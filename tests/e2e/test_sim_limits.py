@@ -14,8 +14,9 @@ from sluicegate.simulator import SimulatorServer
 
 pytestmark = pytest.mark.e2e
 
-# 3 + (4 + 4) = 11 prompt tokens ("0123456789abcdef" is 16 characters), 10 completion tokens.
-CHAT = {"messages": [{"role": "user", "content": "0123456789abcdef"}], "max_tokens": 10}
+# 11 prompt tokens by the calibrated estimate: 3 for the reply + 3 for the message + 1 for
+# "user" (4 x 0.2196 = 0.88) + 4 for 16 letters (16 x 0.2196 = 3.51); and 10 completion tokens.
+CHAT = {"messages": [{"role": "user", "content": "abcdefghijklmnop"}], "max_tokens": 10}
 COST = 21
 API = "?api-version=2024-10-21"
 

@@ -20,7 +20,7 @@ from sluicegate.core.errors import (
     ServiceUnavailable,
 )
 from sluicegate.core.exchange import Exchange
-from sluicegate.core.identity import KeyRecord, Limits, Principal, Role
+from sluicegate.core.identity import KeyRecord, Limits, Principal, Role, TeamRecord
 from sluicegate.core.policy import Handler, build_chain
 from sluicegate.core.reply import Reply
 from sluicegate.policies.api_keys import generate_key, hash_key
@@ -236,15 +236,16 @@ async def test_admin_may_call_models(keys: Keys) -> None:
 
 def test_authorize_rules_directly() -> None:
     app = Principal("s", "t", Role.APP, models=frozenset({"a"}))
-    authorize(app, "a", "a", {})
-    authorize(app, "x", "a", {})
+    authorize(app, "a", "a", None)
+    authorize(app, "x", "a", None)
+    authorize(app, "a", "a", TeamRecord("t"))  # a team without a list allows every model
     with pytest.raises(PermissionDenied, match="This key may not"):
-        authorize(app, "b", "b", {})
+        authorize(app, "b", "b", None)
     token = Principal("s", "t", Role.APP, models=frozenset({"a"}), via="jwt")
     with pytest.raises(PermissionDenied, match="This token may not"):
-        authorize(token, "b", "b", {})
+        authorize(token, "b", "b", None)
     with pytest.raises(PermissionDenied, match="team 't'"):
-        authorize(app, "a", "a", {"t": frozenset({"z"})})
+        authorize(app, "a", "a", TeamRecord("t", frozenset({"z"})))
 
 
 async def test_shadow_mode_logs_and_lets_denials_through(

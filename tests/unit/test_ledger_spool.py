@@ -176,12 +176,15 @@ def test_a_line_failing_its_checksum_is_skipped_and_the_rest_replayed(tmp_path: 
 
 
 def test_segments_rotate_at_their_size_and_are_deleted_once_confirmed(tmp_path: Path) -> None:
-    line_size = len(encode(usage(0), 1.0))
+    # Lines of one length, so a segment holds exactly per_segment of them.
+    records = [usage(n, prompt_tokens=10, completion_tokens=20, cost=0.5) for n in range(100)]
+    line_size = len(encode(records[0], 1.0))
+    assert {len(encode(record, 1.0)) for record in records} == {line_size}
     spool = opened(tmp_path, segment_bytes=max(1024, 3 * line_size))
     per_segment = max(1024, 3 * line_size) // line_size
     total = 3 * per_segment + 1
-    for n in range(total):
-        spool.append(usage(n), 1.0)
+    for record in records[:total]:
+        spool.append(record, 1.0)
     assert len(segments(tmp_path)) == 4
     assert all(path.stat().st_size <= max(1024, 3 * line_size) for path in segments(tmp_path))
     assert spool.size == sum(path.stat().st_size for path in segments(tmp_path))

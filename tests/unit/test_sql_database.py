@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from sluicegate.stores.sql import Database, DatabaseOptions
-from sluicegate.stores.sql.database import parse_url
+from sluicegate.stores.sql.database import parse_database_url, parse_url
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,57 @@ async def test_sqlite_writer_takes_the_write_lock_when_it_begins(tmp_path: Path)
     finally:
         await first.close()
         await second.close()
+
+
+def test_schema_parameter_is_taken_out_of_the_url() -> None:
+    parsed = parse_database_url("postgresql://u@db/gw?schema=Tenant_1&ssl=require")
+    assert parsed.schema == "Tenant_1"
+    assert parsed.dialect == "postgresql"
+    assert "schema" not in parsed.url.query
+    assert parsed.url.query == {"ssl": "require"}
+    assert parsed.url.drivername == "postgresql+asyncpg"
+    assert parse_database_url("postgresql://u@db/gw").schema is None
+
+
+async def test_the_urls_schema_becomes_the_databases_schema() -> None:
+    database = Database("postgresql+asyncpg://u:hunter2@db/gw?schema=Tenant_1")
+    try:
+        assert database.schema == database.options.schema == "Tenant_1"
+        assert "schema" not in database.url.query
+        assert "schema=Tenant_1" in repr(database)
+        assert "hunter2" not in repr(database)
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize(
+    "schema",
+    ["1tenant", "a;drop", "we%20ird", "q%22uote", "caf%C3%A9", "a-b", "x" * 64, ""],
+)
+def test_bad_schema_in_the_url_is_refused_clearly(schema: str) -> None:
+    with pytest.raises(ValueError, match="not a valid schema name") as raised:
+        parse_url(f"postgresql+asyncpg://u:hunter2@db/gw?schema={schema}")
+    assert "letters, digits and underscores" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_longest_schema_name_is_accepted() -> None:
+    assert parse_database_url(f"postgresql://u@db/gw?schema=_{'x' * 62}").schema == "_" + "x" * 62
+
+
+def test_schema_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="once"):
+        parse_url("postgresql://u@db/gw?schema=a&schema=b")
+
+
+@pytest.mark.parametrize("query", ["?schema=tenant_a", "?schema="])
+def test_sqlite_refuses_a_schema_parameter(query: str) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        parse_url(f"sqlite+aiosqlite:///x.db{query}")
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        Database(f"sqlite+aiosqlite:///x.db{query}")
+
+
+def test_url_and_options_naming_different_schemas_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"schema 'a' but the options name 'b'"):
+        Database("postgresql://u@db/gw?schema=a", DatabaseOptions(schema="b"))

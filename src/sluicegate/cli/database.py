@@ -44,11 +44,15 @@ def database_url(explicit: str | None, config: GatewayConfig | None) -> str:
 
 
 def _resolve(url: str | None, config: Path | None) -> str:
+    from sluicegate.stores.sql.database import parse_url
+
     try:
-        return database_url(url, load_config(config) if config is not None else None)
-    except ConfigError as error:
+        resolved = database_url(url, load_config(config) if config is not None else None)
+        parse_url(resolved)  # a bad scheme or schema is a usage error, not a traceback
+    except (ConfigError, ValueError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
+    return resolved
 
 
 @db_app.command("upgrade")

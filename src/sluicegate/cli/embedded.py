@@ -1,7 +1,8 @@
 """The embedded default: two simulated Azure OpenAI deployments of one model behind the gateway.
 
 A PTU deployment at priority 1 with a capacity small enough that a few concurrent clients see
-spillover, and a pay-as-you-go deployment at priority 2 that takes the overflow.
+spillover, and a pay-as-you-go deployment at priority 2 that takes the overflow. Priced at
+gpt-4o's public list prices (and $1 per PTU-hour), so usage reports show real-looking costs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from sluicegate.config.simulator import SimulatorConfig
 MODEL = "gpt-4o"
 PTU_DEPLOYMENT = "gpt-4o-ptu"
 PAYGO_DEPLOYMENT = "gpt-4o-paygo"
+PTU_CAPACITY_TPM = 12_000
+PTU_UNITS = 5
+PRICING = {
+    "ptu_unit_hour_usd": 1.0,
+    "models": {MODEL: {"input_per_1m": 2.5, "cached_input_per_1m": 1.25, "output_per_1m": 10.0}},
+}
 
 
 def embedded_simulator_config(seed: int = 0) -> SimulatorConfig:
@@ -26,7 +33,7 @@ def embedded_simulator_config(seed: int = 0) -> SimulatorConfig:
                     "name": PTU_DEPLOYMENT,
                     "model": MODEL,
                     "kind": "ptu",
-                    "capacity_tpm": 12_000,
+                    "capacity_tpm": PTU_CAPACITY_TPM,
                     "window_seconds": 10,
                     "latency": latency,
                     "completion": {"mean_tokens": 60, "spread": 0.5},
@@ -62,9 +69,14 @@ def embedded_gateway_config(simulator_url: str, host: str, port: int) -> Gateway
         {
             "server": {"host": host, "port": port},
             "backends": [
-                backend(PTU_DEPLOYMENT, "ptu", 1),
+                {
+                    **backend(PTU_DEPLOYMENT, "ptu", 1),
+                    "tpm": PTU_CAPACITY_TPM,
+                    "ptu_units": PTU_UNITS,
+                },
                 backend(PAYGO_DEPLOYMENT, "paygo", 2),
             ],
+            "pricing": PRICING,
             "pools": {
                 MODEL: {"members": [{"backend": PTU_DEPLOYMENT}, {"backend": PAYGO_DEPLOYMENT}]}
             },

@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from sluicegate.admin.keys import key_status
+from sluicegate.core.budget import Budget
 from sluicegate.core.identity import KeyRecord, Limits
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
@@ -82,11 +84,7 @@ def parse_models(text: str) -> frozenset[str]:
 
 def status_of(record: KeyRecord, now: datetime) -> str:
     """active, expired, revoked, or retiring (revoked at a time still to come)."""
-    if record.revoked_at is not None and record.revoked_at <= now:
-        return "revoked"
-    if record.expires_at is not None and record.expires_at <= now:
-        return "expired"
-    return "retiring" if record.revoked_at is not None else "active"
+    return key_status(record, now)
 
 
 def describe(record: KeyRecord, now: datetime) -> dict[str, Any]:
@@ -102,10 +100,21 @@ def describe(record: KeyRecord, now: datetime) -> dict[str, Any]:
             "rpm": record.limits.rpm,
             "max_concurrency": record.limits.max_concurrency,
         },
+        "budget": show_budget(record.budget),
         "created_at": iso(record.created_at),
         "expires_at": iso(record.expires_at),
         "revoked_at": iso(record.revoked_at),
         "status": status_of(record, now),
+    }
+
+
+def show_budget(budget: Budget | None) -> dict[str, Any] | None:
+    if budget is None:
+        return None
+    return {
+        "amount_usd": budget.amount_usd,
+        "period": budget.period.value,
+        "alert_at": budget.alert_at,
     }
 
 
@@ -182,12 +191,19 @@ def print_record(record: KeyRecord, now: datetime) -> None:
         f"  role:     {record.role}",
         f"  models:   {models}",
         f"  limits:   {_show_limits(record.limits)}",
+        f"  budget:   {_describe_budget(record.budget)}",
         f"  created:  {show_time(record.created_at)}",
         f"  expires:  {show_time(record.expires_at, 'never')}",
         f"  revoked:  {show_time(record.revoked_at, 'no')}",
         f"  status:   {status_of(record, now)}",
     ]
     typer.echo("\n".join(lines))
+
+
+def _describe_budget(budget: Budget | None) -> str:
+    if budget is None:
+        return "none (the team's applies, if any)"
+    return f"{budget.describe()}, alert at {budget.alert_at:.0%}"
 
 
 def print_new_key(key: str) -> None:

@@ -1,8 +1,10 @@
-"""`sluicegate keys …`: issue, list, show, rotate and revoke gateway keys.
+"""`sluicegate keys …`: issue, list, show, change, rotate and revoke gateway keys.
 
 A key is printed once, when it is made; the database keeps only its hash, so nobody can show it
-again. Every change is appended to the audit log. A running gateway re-reads a key at least once
-a second (its key cache), so a revocation reaches every replica within 1 s.
+again. The work is done by `admin.keys.KeyAdmin`, the same code the admin API runs, so every
+change is validated and appended to the audit log alike (with the actor `cli`). A running
+gateway re-reads a key at least once a second (its key cache), so a revocation reaches every
+replica within 1 s.
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
+from sluicegate.admin.key_specs import KeyChanges, KeySpec
+from sluicegate.admin.keys import KeyAdmin, KeyNotRotatable
 from sluicegate.cli.database import ConfigOption, UrlOption, database_url
 from sluicegate.cli.key_views import (
     describe,
-    iso,
     later,
     parse_duration,
     parse_expiry,
@@ -29,11 +31,13 @@ from sluicegate.cli.key_views import (
     print_record,
     print_table,
     show_time,
-    status_of,
 )
 from sluicegate.config.loader import ConfigError, load_config
-from sluicegate.core.identity import KeyRecord, Limits, Role
-from sluicegate.policies.api_keys import KEY_PREFIX, generate_key, hash_key
+from sluicegate.core.budget import DEFAULT_ALERT_AT, Budget, parse_budget
+from sluicegate.core.clock import SystemClock
+from sluicegate.core.errors import InvalidRequest, NotFound
+from sluicegate.core.identity import KeyRecord, Role
+from sluicegate.policies.api_keys import KEY_PREFIX
 
 if TYPE_CHECKING:
     from sluicegate.stores.sql import SqlStores
@@ -44,7 +48,8 @@ ACTOR = "cli"
 REVOCATION_DELAY = "a running gateway stops accepting it within 1 s (the lifetime of its key cache)"
 
 keys_app = typer.Typer(
-    help="Issue, list, show, rotate and revoke gateway keys (only their hashes are stored).",
+    help="Issue, list, show, change, rotate and revoke gateway keys (only their hashes are "
+    "stored).",
     no_args_is_help=True,
 )
 
@@ -52,6 +57,28 @@ KeyIdArgument = Annotated[
     str, typer.Argument(help="The key id (12 hex digits), as `keys list` shows.")
 ]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(help="Models the key may call, comma separated; all when omitted."),
+]
+TpmOption = Annotated[int | None, typer.Option(min=1, help="Tokens per minute.")]
+RpmOption = Annotated[int | None, typer.Option(min=1, help="Requests per minute.")]
+ConcurrencyOption = Annotated[int | None, typer.Option(min=1, help="Requests in flight at once.")]
+BudgetOption = Annotated[
+    str | None,
+    typer.Option(help="The key's own spending budget: 50USD/month, 5USD/day or 200USD/week."),
+]
+BudgetAlertOption = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Share of the budget at which an alert is logged (default {DEFAULT_ALERT_AT})."
+    ),
+]
+ExpiresOption = Annotated[
+    str | None,
+    typer.Option(help="30d, 12h, a date (2027-01-31, 00:00 UTC) or an ISO 8601 time."),
+]
+CLEARABLE = ("models", "tpm", "rpm", "max-concurrency", "budget", "expires")
 
 
 # --- running against the database ----------------------------------------------------------------
@@ -98,17 +125,23 @@ def _with_stores(url: str, work: Callable[[SqlStores], Awaitable[T]]) -> T:
         _failure(str(error))
 
 
-async def _audit(stores: SqlStores, at: datetime, action: str, target: str, **details: Any) -> None:
-    from sluicegate.core.ledger import AuditEntry
+def _with_admin(url: str, work: Callable[[KeyAdmin], Awaitable[T]]) -> T:
+    """Run `work` with a KeyAdmin on the database; its refusals become messages and exit
+    codes (bad input 2, an unknown or dead key 1)."""
 
-    await stores.audit.append(AuditEntry(at, ACTOR, action, target, details))
+    async def with_admin(stores: SqlStores) -> T:
+        return await work(KeyAdmin(stores.keys, stores.audit, SystemClock()))
 
-
-def _creation_details(record: KeyRecord) -> dict[str, Any]:
-    shown = describe(record, record.created_at or datetime.now(UTC))
-    return {
-        name: shown[name] for name in ("name", "team", "role", "models", "limits", "expires_at")
-    }
+    try:
+        return _with_stores(url, with_admin)
+    except NotFound as error:
+        _failure(f"{error.message}; `sluicegate keys list` shows the ids")
+    except KeyNotRotatable as error:
+        _failure(
+            f"key {error.key_id} is {error.state}; create a new key with `sluicegate keys create`"
+        )
+    except InvalidRequest as error:
+        _usage_error(error.message)
 
 
 def _key_id(value: str) -> str:
@@ -119,13 +152,6 @@ def _key_id(value: str) -> str:
             "shows (a key is never needed here, nor should it be typed on a command line)"
         )
     return value.strip()
-
-
-async def _require(stores: SqlStores, key_id: str) -> KeyRecord:
-    record = await stores.keys.get(key_id)
-    if record is None:
-        _failure(f"no key with id '{key_id}'; `sluicegate keys list` shows the ids")
-    return record
 
 
 def _check_format(output: str) -> None:
@@ -147,6 +173,29 @@ def _parsed(option: str, value: str, parse: Callable[[str], T]) -> T:
         _usage_error(f"{option} {value!r}: {error}")
 
 
+def _checked(make: Callable[[], T]) -> T:
+    """Build a KeySpec or KeyChanges; a refusal is a usage error."""
+    try:
+        return make()
+    except InvalidRequest as error:
+        _usage_error(error.message)
+
+
+def _expiry(now: datetime) -> Callable[[str], datetime]:
+    return lambda text: parse_expiry(text, now)
+
+
+def _budget(text: str | None, alert: float | None) -> Budget | None:
+    if text is None:
+        if alert is not None:
+            _usage_error("--budget-alert needs --budget (the budget it is a share of)")
+        return None
+    budget = _parsed("--budget", text, parse_budget)
+    if alert is None:
+        return budget
+    return _parsed("--budget-alert", str(alert), lambda _: parse_budget(text, alert_at=alert))
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 
@@ -157,49 +206,41 @@ def create_command(
     role: Annotated[
         Role, typer.Option(help="app: call models; operator: read usage and health; admin: all.")
     ] = Role.APP,
-    models: Annotated[
-        str | None,
-        typer.Option(help="Models the key may call, comma separated; all when omitted."),
-    ] = None,
-    tpm: Annotated[int | None, typer.Option(min=1, help="Tokens per minute.")] = None,
-    rpm: Annotated[int | None, typer.Option(min=1, help="Requests per minute.")] = None,
-    max_concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Requests in flight at once.")
-    ] = None,
-    expires: Annotated[
-        str | None,
-        typer.Option(help="30d, 12h, a date (2027-01-31, 00:00 UTC) or an ISO 8601 time."),
-    ] = None,
+    models: ModelsOption = None,
+    tpm: TpmOption = None,
+    rpm: RpmOption = None,
+    max_concurrency: ConcurrencyOption = None,
+    budget: BudgetOption = None,
+    budget_alert: BudgetAlertOption = None,
+    expires: ExpiresOption = None,
     database_url: UrlOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     now = datetime.now(UTC)
-    key, key_id = generate_key()
-    record = KeyRecord(
-        key_id=key_id,
-        key_hash=hash_key(key),
-        name=_text("--name", name),
-        team=_text("--team", team),
-        role=role,
-        models=frozenset() if models is None else _parsed("--models", models, parse_models),
-        limits=Limits(tpm=tpm, rpm=rpm, max_concurrency=max_concurrency),
-        created_at=now,
-        expires_at=None if expires is None else _parsed("--expires", expires, _expiry(now)),
+    name, team = _text("--name", name), _text("--team", team)
+    allowed = frozenset() if models is None else _parsed("--models", models, parse_models)
+    expires_at = None if expires is None else _parsed("--expires", expires, _expiry(now))
+    spending = _budget(budget, budget_alert)
+    spec = _checked(
+        lambda: KeySpec(
+            name=name,
+            team=team,
+            role=role,
+            models=allowed,
+            tpm=tpm,
+            rpm=rpm,
+            max_concurrency=max_concurrency,
+            budget=spending,
+            expires_at=expires_at,
+        )
     )
     url = _resolve_url(database_url, config)
-
-    async def work(stores: SqlStores) -> None:
-        await stores.keys.add(record)
-        await _audit(stores, now, "key.create", key_id, **_creation_details(record))
-
-    _with_stores(url, work)
-    typer.echo(f"Created key {key_id} ('{record.name}', team {record.team}, role {record.role}).")
+    record, key = _with_admin(url, lambda admin: admin.create(spec, ACTOR))
+    typer.echo(
+        f"Created key {record.key_id} ('{record.name}', team {record.team}, role {record.role})."
+    )
     print_new_key(key)
-
-
-def _expiry(now: datetime) -> Callable[[str], datetime]:
-    return lambda text: parse_expiry(text, now)
 
 
 @keys_app.command("list")
@@ -212,11 +253,7 @@ def list_command(
     """List keys (never their secrets or hashes), oldest first."""
     _check_format(output)
     url = _resolve_url(database_url, config)
-
-    async def work(stores: SqlStores) -> list[KeyRecord]:
-        return await stores.keys.list(team)
-
-    records = _with_stores(url, work)
+    records = _with_admin(url, lambda admin: admin.list(team))
     now = datetime.now(UTC)
     if output == "json":
         typer.echo(json.dumps([describe(record, now) for record in records], indent=2))
@@ -237,16 +274,99 @@ def show_command(
     key_id = _key_id(key_id)
     _check_format(output)
     url = _resolve_url(database_url, config)
+    record = _with_admin(url, lambda admin: admin.get(key_id))
+    _show(record, output)
 
-    async def work(stores: SqlStores) -> KeyRecord:
-        return await _require(stores, key_id)
 
-    record = _with_stores(url, work)
+def _show(record: KeyRecord, output: str) -> None:
     now = datetime.now(UTC)
     if output == "json":
         typer.echo(json.dumps(describe(record, now), indent=2))
     else:
         print_record(record, now)
+
+
+@keys_app.command("update")
+def update_command(
+    key_id: KeyIdArgument,
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    team: Annotated[str | None, typer.Option(help="Move the key to this team.")] = None,
+    role: Annotated[Role | None, typer.Option(help="A new role.")] = None,
+    models: ModelsOption = None,
+    tpm: TpmOption = None,
+    rpm: RpmOption = None,
+    max_concurrency: ConcurrencyOption = None,
+    budget: BudgetOption = None,
+    budget_alert: BudgetAlertOption = None,
+    expires: ExpiresOption = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"Remove a setting (repeatable): {', '.join(CLEARABLE)}; `models` allows "
+            "every model again."
+        ),
+    ] = None,
+    output: FormatOption = "table",
+    database_url: UrlOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change what a key may do (the key itself stays the same); unnamed settings are kept."""
+    key_id = _key_id(key_id)
+    _check_format(output)
+    now = datetime.now(UTC)
+    cleared = set(clear or ())
+    unknown = sorted(cleared - set(CLEARABLE))
+    if unknown:
+        _usage_error(f"--clear {unknown[0]!r}: use one of {', '.join(CLEARABLE)}")
+    given = {
+        "models": models,
+        "tpm": tpm,
+        "rpm": rpm,
+        "max-concurrency": max_concurrency,
+        "budget": budget,
+        "expires": expires,
+    }
+    both = sorted(option for option in cleared if given[option] is not None)
+    if both:
+        _usage_error(f"--{both[0]} and --clear {both[0]}: give one or the other")
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = _text("--name", name)
+    if team is not None:
+        changes["team"] = _text("--team", team)
+    if role is not None:
+        changes["role"] = role
+    if models is not None:
+        changes["models"] = _parsed("--models", models, parse_models)
+    for option, field, value in (
+        ("tpm", "tpm", tpm),
+        ("rpm", "rpm", rpm),
+        ("max-concurrency", "max_concurrency", max_concurrency),
+    ):
+        if value is not None or option in cleared:
+            changes[field] = value
+    if budget is not None:
+        changes["budget"] = _budget(budget, budget_alert)
+    elif budget_alert is not None:
+        changes["budget_alert_at"] = budget_alert
+    if "budget" in cleared:
+        if budget_alert is not None:
+            _usage_error("--budget-alert and --clear budget: give one or the other")
+        changes["budget"] = None
+    if expires is not None:
+        changes["expires_at"] = _parsed("--expires", expires, _expiry(now))
+    if "models" in cleared:
+        changes["models"] = frozenset()
+    if "expires" in cleared:
+        changes["expires_at"] = None
+    if not changes:
+        _usage_error("nothing to change: give at least one setting, or --clear one")
+    change = _checked(lambda: KeyChanges(**changes))  # type: ignore[arg-type]
+    url = _resolve_url(database_url, config)
+    record = _with_admin(url, lambda admin: admin.update(key_id, change, ACTOR))
+    if output == "table":
+        typer.echo(f"Updated key {record.key_id}; a running gateway applies it within 1 s.")
+    _show(record, output)
 
 
 @keys_app.command("revoke")
@@ -257,19 +377,7 @@ def revoke_command(
     key_id = _key_id(key_id)
     url = _resolve_url(database_url, config)
     now = datetime.now(UTC)
-
-    async def work(stores: SqlStores) -> KeyRecord:
-        await _require(stores, key_id)
-        await stores.keys.revoke(key_id, now)
-        record = await _require(stores, key_id)
-        revoked_at = record.revoked_at or now
-        earlier = revoked_at < now
-        await _audit(
-            stores, now, "key.revoke", key_id, revoked_at=iso(revoked_at), already_revoked=earlier
-        )
-        return record
-
-    record = _with_stores(url, work)
+    record = _with_admin(url, lambda admin: admin.revoke(key_id, ACTOR))
     if record.revoked_at is not None and record.revoked_at < now:
         typer.echo(f"Key {key_id} was already revoked at {show_time(record.revoked_at)}.")
         return
@@ -293,59 +401,23 @@ def rotate_command(
     database_url: UrlOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Replace a key by a new one with the same name, team, role, models and limits."""
+    """Replace a key by a new one with the same name, team, role, models, limits and budget."""
     key_id = _key_id(key_id)
     now = datetime.now(UTC)
     grace_period = _parsed("--grace", grace, parse_duration)
     _parsed("--grace", grace, lambda _: later(now, grace_period))
     new_expiry = None if expires is None else _parsed("--expires", expires, _expiry(now))
     url = _resolve_url(database_url, config)
-    key, new_id = generate_key()
 
-    async def work(stores: SqlStores) -> tuple[KeyRecord, datetime]:
-        old = await _require(stores, key_id)
-        state = status_of(old, now)
-        if state in ("revoked", "expired"):
-            _failure(f"key {key_id} is {state}; create a new key with `sluicegate keys create`")
-        expiry = new_expiry or _same_lifetime(old, now)
-        new = replace(
-            old,
-            key_id=new_id,
-            key_hash=hash_key(key),
-            created_at=now,
-            expires_at=expiry,
-            revoked_at=None,
-        )
-        await stores.keys.add(new)
-        await stores.keys.revoke(key_id, now + grace_period)
-        retired = await _require(stores, key_id)
-        until = retired.revoked_at or now + grace_period
-        await _audit(
-            stores, now, "key.create", new_id, **_creation_details(new), rotated_from=key_id
-        )
-        await _audit(
-            stores,
-            now,
-            "key.rotate",
-            key_id,
-            replaced_by=new_id,
-            revoked_at=iso(until),
-            grace_seconds=grace_period.total_seconds(),
-        )
-        return new, until
+    async def work(admin: KeyAdmin) -> tuple[KeyRecord, str, datetime]:
+        new, key = await admin.rotate(key_id, ACTOR, grace=grace_period, expires_at=new_expiry)
+        retired = await admin.get(key_id)
+        return new, key, retired.revoked_at or admin.now() + grace_period
 
-    new, until = _with_stores(url, work)
+    new, key, until = _with_admin(url, work)
     typer.echo(f"Rotated key {key_id} to {new.key_id} ('{new.name}', team {new.team}).")
     print_new_key(key)
-    if until <= now:
+    if until <= datetime.now(UTC):
         typer.echo(f"The old key {key_id} is revoked; {REVOCATION_DELAY}.")
     else:
         typer.echo(f"The old key {key_id} keeps working until {show_time(until)}.")
-
-
-def _same_lifetime(old: KeyRecord, now: datetime) -> datetime | None:
-    if old.expires_at is None:
-        return None
-    if old.created_at is None:
-        return old.expires_at
-    return now + (old.expires_at - old.created_at)

@@ -26,9 +26,13 @@ app = typer.Typer(
 def _add_groups() -> None:
     from sluicegate.cli.database import db_app
     from sluicegate.cli.keys import keys_app
+    from sluicegate.cli.teams import teams_app
+    from sluicegate.cli.usage import usage_app
 
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(teams_app, name="teams")
+    app.add_typer(usage_app, name="usage")
 
 
 _add_groups()

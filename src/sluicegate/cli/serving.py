@@ -15,6 +15,7 @@ from sluicegate.server.app import create_gateway
 from sluicegate.server.runner import run, start_serving, wait_for_signal
 from sluicegate.simulator.server import SimulatorServer
 from sluicegate.stores.sql import StoreError
+from sluicegate.stores.sql.database import parse_url
 
 log = logging.getLogger("sluicegate")
 
@@ -35,6 +36,11 @@ def serve_embedded(host: str, port: int, adjust: Callable[[GatewayConfig], Gatew
 
 
 async def _serve(config: GatewayConfig) -> None:
+    try:
+        parse_url(config.database_url)
+    except ValueError as error:
+        log.error("cannot use the database: %s", error)
+        raise SystemExit(1) from None
     gateway = create_gateway(config)
     try:
         serving = await start_serving(

@@ -162,6 +162,10 @@ class AuthSettings(Strict):
     """How long a key lookup is reused in process; at most 1 s so revocation reaches every
     replica within a second."""
     key_cache_entries: int = Field(default=10_000, ge=1)
+    lookup_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    """Longest a request waits for the database to look up its key or team; past it a key
+    lookup answers 503 (a hung database must not hold every request for the driver's timeout)
+    and a team lookup uses the last known record."""
     jwt: list[JwtIssuerSettings] = Field(default_factory=list)
     teams: dict[str, TeamAccess] = Field(default_factory=dict)
     """Per-team model allow-lists; a team not listed may call every model."""

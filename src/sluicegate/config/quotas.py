@@ -20,6 +20,19 @@ class RateLimits(Strict):
     """Requests in any 60-second window."""
 
 
+class BudgetSettings(Strict):
+    amount_usd: float = Field(ge=0, allow_inf_nan=False)
+    period: Literal["day", "week", "month"] = "month"
+    """Calendar-aligned in UTC: a day from 00:00, a week from Monday, a month from the 1st."""
+    alert_at: float = Field(default=0.8, gt=0, le=1)
+    """Share of the budget at which a warning is logged (once per period and replica)."""
+
+
+class TeamQuota(RateLimits):
+    budget: BudgetSettings | None = None
+    """Spend the team's keys and tokens share; a request that could exceed it is refused."""
+
+
 class QuotaSettings(Strict):
     mode: Literal["enforce", "shadow"] = "enforce"
     """`shadow` counts and logs what it would refuse, and refuses nothing."""
@@ -29,7 +42,9 @@ class QuotaSettings(Strict):
     default_max_tokens: int = Field(default=1024, ge=1)
     """Completion tokens reserved for a request that does not set max_tokens; reconciled to the
     real usage when the reply ends."""
-    teams: dict[str, RateLimits] = Field(default_factory=dict)
+    teams: dict[str, TeamQuota] = Field(default_factory=dict)
+    """Keyed by team name. A team managed with `sluicegate teams` or the admin API replaces its
+    entry here as a whole."""
     models: dict[str, RateLimits] = Field(default_factory=dict)
     """Keyed by model route (a key of `models`); a limit for every caller of that route."""
     redis_url: str | None = None

@@ -10,8 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from sluicegate.config.admin import AdminSettings
 from sluicegate.config.auth import AuthSettings
 from sluicegate.config.ledger import LedgerSettings
+from sluicegate.config.pricing import PricingSettings
 from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.strict import Strict
 
@@ -94,6 +96,9 @@ class BackendSettings(Strict):
     auth: BackendAuth = NoAuth()
     tpm: int | None = Field(default=None, ge=1)
     rpm: int | None = Field(default=None, ge=1)
+    ptu_units: int | None = Field(default=None, ge=1)
+    """PTU backends: the provisioned throughput units reserved; with `tpm` and the price table's
+    `ptu_unit_hour_usd` it prices each request as its share of the capacity."""
     max_connections: int = Field(default=256, ge=1)
 
     @field_validator("url")
@@ -143,6 +148,10 @@ class GatewayConfig(Strict):
     """Who may call: gateway-issued keys and JWT bearer tokens; on unless turned off."""
     quotas: QuotaSettings = QuotaSettings()
     ledger: LedgerSettings = LedgerSettings()
+    admin: AdminSettings = AdminSettings()
+    """The admin HTTP API under `/admin/…`; not mounted while authentication is off."""
+    pricing: PricingSettings = PricingSettings()
+    """Per-model token prices and the PTU unit price: every request's cost, and budgets."""
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
     """Keys, the usage ledger and the audit log live here; `SLUICEGATE_DATABASE_URL` overrides
     it."""
@@ -180,4 +189,16 @@ class GatewayConfig(Strict):
                         f"'{model_name}'; each name may route to one model only"
                     )
                 seen[name] = model_name
+        for priced in self.pricing.models:
+            if priced != CATCH_ALL and priced not in self.models:
+                raise ValueError(
+                    f"pricing.models names '{priced}', which is not a model route; price a key "
+                    f"of 'models' or '{CATCH_ALL}'; routes: {', '.join(sorted(self.models))}"
+                )
+        for backend in self.backends:
+            if backend.ptu_units is not None and backend.kind != "ptu":
+                raise ValueError(
+                    f"backend '{backend.name}' sets ptu_units but is kind '{backend.kind}'; "
+                    "ptu_units applies to kind: ptu"
+                )
         return self

@@ -67,6 +67,14 @@ class MethodNotAllowed(GatewayError):
     code = "method_not_allowed"
 
 
+class Conflict(GatewayError):
+    """An administrative action clashes with what is stored (a name taken, a team in use)."""
+
+    status = 409
+    error_type = "invalid_request_error"
+    code = "conflict"
+
+
 class PayloadTooLarge(GatewayError):
     status = 413
     error_type = "invalid_request_error"
@@ -92,6 +100,15 @@ class RateLimited(GatewayError):
             },
         )
         self.retry_after_s = retry_after_s
+
+
+class BudgetExceeded(RateLimited):
+    """429 in OpenAI's shape for a spent quota (`insufficient_quota`): retrying helps only
+    once the budget's period has ended, and Retry-After says when that is."""
+
+    error_type = "insufficient_quota"
+    code = "budget_exceeded"
+    retryable = False
 
 
 class UpstreamError(GatewayError):

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from sluicegate.core.errors import AttemptSummary
-from sluicegate.core.identity import Principal
+from sluicegate.core.identity import Principal, TeamRecord
 from sluicegate.wire.endpoints import Endpoint
 
 FinishHook = Callable[["Exchange"], Awaitable[None]]
@@ -20,6 +20,9 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider served from its prompt cache (priced lower); part of
+    prompt_tokens."""
 
 
 @dataclass(slots=True)
@@ -46,6 +49,13 @@ class Exchange:
     """Set when the gateway asked upstream for stream usage the client did not ask for."""
     principal: Principal | None = None
     """Who is calling; set by the authentication policy."""
+    team: TeamRecord | None = None
+    """The caller's team as managed or configured (models, limits, budget); set by the
+    authentication policy when the team has any of those."""
+    prompt_version: str | None = None
+    """The version of the prompt template the request was built from, when known."""
+    token_estimate: tuple[int, int] | None = None
+    """(prompt, completion) tokens the request may use, once estimated (quotas, budgets)."""
     route: str = ""
     """The configured model route that matched the requested name."""
     upstream_seconds: float = 0.0

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from sluicegate.core.budget import Budget
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -45,6 +47,8 @@ class KeyRecord:
     created_at: datetime | None = None
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    budget: Budget | None = None
+    """The key's own spending budget; None means only its team's budget (if any) applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ class Principal:
     limits: Limits = field(default_factory=Limits)
     via: str = "key"
     """How the caller proved who they are: `key`, `jwt`, or `anonymous` with auth off."""
+    budget: Budget | None = None
+    """The caller's own spending budget (a key's); the team's is looked up by team."""
 
     def may_call(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -69,10 +75,52 @@ class KeyStore(Protocol):
 
     async def find_by_hash(self, key_hash: str) -> KeyRecord | None: ...
 
+    async def get(self, key_id: str) -> KeyRecord | None:
+        """The key with this id (for administration; requests look keys up by hash)."""
+        ...
+
     async def add(self, record: KeyRecord) -> None: ...
 
     async def revoke(self, key_id: str, at: datetime) -> bool:
         """Mark a key revoked; False when no such key exists."""
         ...
 
+    async def update(self, record: KeyRecord) -> bool:
+        """Replace what the key `record.key_id` may do (name, team, role, models, limits,
+        budget, expiry); its hash, creation and revocation times stay. False when unknown."""
+        ...
+
     async def list(self, team: str | None = None) -> list[KeyRecord]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    """A team as managed through the CLI or the admin API: what its members may share."""
+
+    name: str
+    models: frozenset[str] = frozenset()
+    """Models the team's keys and tokens may call; empty means every model."""
+    limits: Limits = field(default_factory=Limits)
+    """TPM and RPM shared by every key of the team (max_concurrency is per key, unused here)."""
+    budget: Budget | None = None
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a team needs a name")
+
+
+class TeamStore(Protocol):
+    """Managed teams by name."""
+
+    async def get(self, name: str) -> TeamRecord | None: ...
+
+    async def put(self, record: TeamRecord) -> bool:
+        """Create or replace the team; True when it was new."""
+        ...
+
+    async def delete(self, name: str) -> bool:
+        """False when no such team exists."""
+        ...
+
+    async def list(self) -> list[TeamRecord]: ...

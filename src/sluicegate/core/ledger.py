@@ -48,6 +48,9 @@ class UsageRecord:
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     prompt_version: str | None = None
+    billing: str | None = None
+    """`ptu` (prepaid provisioned throughput) or `paygo` (billed per token); None when no
+    backend answered or its kind is unknown."""
 
     def __post_init__(self) -> None:
         if not self.request_id:
@@ -81,6 +84,9 @@ class UsageTotals:
     completion_tokens: int
     cached_tokens: int
     cost: float
+    ptu_tokens: int = 0
+    """Prompt plus completion tokens of the records billed `ptu`: what the group drew from
+    prepaid provisioned capacity, as opposed to tokens billed per use."""
 
     @property
     def total_tokens(self) -> int:
@@ -97,7 +103,8 @@ class LedgerStore(Protocol):
     async def aggregate(
         self, by: Dimension, since: datetime | None = None, until: datetime | None = None
     ) -> list[UsageTotals]:
-        """Totals per group for records with `since <= at < until`, ordered by group."""
+        """Totals per group for records with `since <= at < until`, ordered by group (a
+        None group last); `ptu_tokens` sums the tokens of the records billed `ptu`."""
         ...
 
     async def count(self) -> int: ...

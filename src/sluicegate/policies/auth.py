@@ -9,18 +9,19 @@ checked. Neither a key nor a token ever appears in an error or a log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import aiohttp
 
-from sluicegate.config.auth import ALL_MODELS, AuthSettings
+from sluicegate.config.auth import AuthSettings
 from sluicegate.config.loader import ConfigError
 from sluicegate.core.clock import Clock
 from sluicegate.core.errors import GatewayError, PermissionDenied, ServiceUnavailable
 from sluicegate.core.exchange import Exchange
-from sluicegate.core.identity import KeyRecord, KeyStore, Principal, Role
+from sluicegate.core.identity import KeyRecord, KeyStore, Principal, Role, TeamRecord
 from sluicegate.core.policy import Handler
 from sluicegate.core.reply import Reply
 from sluicegate.policies.api_keys import (
@@ -33,6 +34,7 @@ from sluicegate.policies.api_keys import (
 )
 from sluicegate.policies.jwt_verify import JwtVerifier, build_jwt_verifier
 from sluicegate.policies.key_cache import KeyCache
+from sluicegate.policies.teams import TeamDirectory, configured_teams
 
 log = logging.getLogger("sluicegate.auth")
 
@@ -44,12 +46,20 @@ MODEL_ROLES = frozenset({Role.ADMIN, Role.APP})
 class Authenticator:
     """Resolves a request's credential to a Principal; the admin API can reuse it."""
 
-    __slots__ = ("_clock", "_jwt", "_keys")
+    __slots__ = ("_clock", "_jwt", "_keys", "_lookup_timeout")
 
-    def __init__(self, keys: KeyCache | None, jwt: JwtVerifier | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        keys: KeyCache | None,
+        jwt: JwtVerifier | None,
+        clock: Clock,
+        *,
+        lookup_timeout: float = 2.0,
+    ) -> None:
         self._keys = keys
         self._jwt = jwt
         self._clock = clock
+        self._lookup_timeout = lookup_timeout
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """The caller, or AuthenticationFailed (401) / PermissionDenied (403) /
@@ -76,7 +86,8 @@ class Authenticator:
     async def _key_principal(self, key_hash: str) -> Principal:
         assert self._keys is not None
         try:
-            record = await self._keys.find(key_hash)
+            async with asyncio.timeout(self._lookup_timeout):
+                record = await self._keys.find(key_hash)
         except GatewayError:
             raise
         except Exception as exc:
@@ -103,6 +114,7 @@ def principal_of(record: KeyRecord) -> Principal:
         models=record.models,
         limits=record.limits,
         via="key",
+        budget=record.budget,
     )
 
 
@@ -117,7 +129,7 @@ def authorize(
     principal: Principal,
     route: str,
     requested: str,
-    team_models: Mapping[str, frozenset[str]],
+    team: TeamRecord | None,
 ) -> None:
     """Raise PermissionDenied unless the principal may call this model.
 
@@ -136,11 +148,11 @@ def authorize(
             f"{', '.join(sorted(principal.models))}.",
             param="model",
         )
-    team = team_models.get(principal.team)
-    if team is not None and route not in team and requested not in team:
+    allowed = team.models if team is not None else frozenset()
+    if allowed and route not in allowed and requested not in allowed:
         raise PermissionDenied(
             f"The team '{principal.team}' may not call the model '{requested}'. It may call: "
-            f"{', '.join(sorted(team))}.",
+            f"{', '.join(sorted(allowed))}.",
             param="model",
         )
 
@@ -153,19 +165,20 @@ class AuthPolicy:
     caller could not be identified).
     """
 
-    __slots__ = ("_anonymous", "_authenticator", "_enforce", "_shadow_principal", "_team_models")
+    __slots__ = ("_anonymous", "_authenticator", "_enforce", "_shadow_principal", "_teams")
 
     def __init__(
         self,
         authenticator: Authenticator | None,
         *,
         enforce: bool = True,
-        team_models: Mapping[str, frozenset[str]] | None = None,
+        teams: TeamDirectory | None = None,
         anonymous_team: str = ANONYMOUS,
     ) -> None:
+        """`teams` supplies each caller's team (allow-list, limits, budget); None: no teams."""
         self._authenticator = authenticator
         self._enforce = enforce
-        self._team_models = dict(team_models or {})
+        self._teams = teams
         self._anonymous = Principal(ANONYMOUS, anonymous_team, Role.ADMIN, via=ANONYMOUS)
         self._shadow_principal = Principal(ANONYMOUS, anonymous_team, Role.APP, via=ANONYMOUS)
 
@@ -177,11 +190,13 @@ class AuthPolicy:
         authenticator = self._authenticator
         if authenticator is None:
             exchange.principal = self._anonymous
+            exchange.team = await self._team_of(self._anonymous)
             return await call_next(exchange)
         try:
             principal = await authenticator.authenticate(exchange.client_headers)
             exchange.principal = principal
-            authorize(principal, exchange.route, exchange.model, self._team_models)
+            exchange.team = team = await self._team_of(principal)
+            authorize(principal, exchange.route, exchange.model, team)
         except GatewayError as denial:
             if self._enforce:
                 log.info("refused request %s (%d): %s", exchange.request_id, denial.status, denial)
@@ -194,20 +209,15 @@ class AuthPolicy:
             )
             if exchange.principal is None:
                 exchange.principal = self._shadow_principal
+                exchange.team = await self._team_of(self._shadow_principal)
         return await call_next(exchange)
+
+    async def _team_of(self, principal: Principal) -> TeamRecord | None:
+        return await self._teams.get(principal.team) if self._teams is not None else None
 
     async def close(self) -> None:
         if self._authenticator is not None:
             await self._authenticator.close()
-
-
-def team_allow_lists(settings: AuthSettings) -> dict[str, frozenset[str]]:
-    """Teams whose models are restricted; a team allowed `*` needs no entry."""
-    return {
-        team: frozenset(access.models)
-        for team, access in settings.teams.items()
-        if ALL_MODELS not in access.models
-    }
 
 
 def build_auth_policy(
@@ -215,21 +225,25 @@ def build_auth_policy(
     keys: KeyStore | None,
     *,
     clock: Clock,
+    teams: TeamDirectory | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> AuthPolicy:
     """The policy the settings describe. `keys` may be None when only JWTs are accepted;
-    `session` is the HTTP client for JWKS fetches (one is created when needed)."""
+    `teams` defaults to the teams of `settings`; `session` is the HTTP client for JWKS
+    fetches (one is created when needed)."""
     if not settings.enabled:
         log.warning(
             "AUTHENTICATION IS OFF: every request is served as an anonymous admin. "
             "Use this for local experiments only."
         )
-        return AuthPolicy(None, anonymous_team=settings.anonymous_team)
+        return AuthPolicy(None, teams=teams, anonymous_team=settings.anonymous_team)
     cache = None
     if keys is not None:
         cache = KeyCache(
             keys, clock, ttl=settings.key_cache_seconds, max_entries=settings.key_cache_entries
         )
+    if teams is None:
+        teams = TeamDirectory(configured_teams(settings), None, clock)
     verifier = build_jwt_verifier(settings.jwt, clock, session)
     if cache is None and verifier is None:
         raise ConfigError(
@@ -237,8 +251,8 @@ def build_auth_policy(
             "add an issuer, or set auth.enabled: false for local experiments"
         )
     return AuthPolicy(
-        Authenticator(cache, verifier, clock),
+        Authenticator(cache, verifier, clock, lookup_timeout=settings.lookup_timeout_seconds),
         enforce=settings.mode == "enforce",
-        team_models=team_allow_lists(settings),
+        teams=teams,
         anonymous_team=settings.anonymous_team,
     )

@@ -1,7 +1,8 @@
 """Token and request quotas: reserve before the call, reconcile to the real usage after.
 
 Before the call the request is charged `estimated prompt tokens + max_tokens` on every limit
-that applies (key, team, model; the tightest wins), atomically in the quota store, so replicas
+that applies (key, team, model; the tightest wins; the team as the authentication policy
+found it, managed or configured), atomically in the quota store, so replicas
 sharing a Redis enforce one limit, not one each. When the reply has ended the charge is set to
 the real usage, or refunded whole when no backend was ever called.
 """
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 from sluicegate.config.quotas import QuotaSettings, RateLimits
 from sluicegate.core.exchange import Exchange
-from sluicegate.core.identity import Principal
+from sluicegate.core.identity import Principal, TeamRecord
 from sluicegate.core.policy import Handler
 from sluicegate.core.quota import (
     Admission,
@@ -25,8 +26,7 @@ from sluicegate.core.quota import (
     concurrency_denied,
 )
 from sluicegate.core.reply import Reply
-from sluicegate.wire.endpoints import Endpoint
-from sluicegate.wire.token_count import estimate_request_tokens
+from sluicegate.policies.estimate import token_estimate
 
 log = logging.getLogger("sluicegate.quota")
 
@@ -34,18 +34,17 @@ log = logging.getLogger("sluicegate.quota")
 class QuotaPolicy:
     """Policy: admit within the caller's limits, answer 429 past them, stamp `x-ratelimit-*`."""
 
-    __slots__ = ("_default_max_tokens", "_enforce", "_models", "_store", "_teams")
+    __slots__ = ("_default_max_tokens", "_enforce", "_models", "_store")
 
     def __init__(self, store: QuotaStore, settings: QuotaSettings) -> None:
         self._store = store
         self._enforce = settings.mode == "enforce"
         self._default_max_tokens = settings.default_max_tokens
-        self._teams = _limits(Scope.TEAM, settings.teams)
         self._models = _limits(Scope.MODEL, settings.models)
 
     async def __call__(self, exchange: Exchange, call_next: Handler) -> Reply:
         principal = exchange.principal
-        limits = self._limits_for(principal, exchange.route)
+        limits = self._limits_for(principal, exchange.team, exchange.route)
         cap = principal.limits.max_concurrency if principal is not None else None
         if not limits and cap is None:
             return await call_next(exchange)
@@ -72,26 +71,20 @@ class QuotaPolicy:
         return reply
 
     def estimate(self, exchange: Exchange) -> int:
-        """Tokens to reserve: the prompt's calibrated estimate (exact counting costs over 0.1 ms
-        per 1k tokens; the charge is reconciled to the real usage anyway) plus the completion
-        it may produce."""
-        prompt = estimate_request_tokens(exchange.body, exchange.endpoint)
-        if exchange.endpoint is Endpoint.EMBEDDINGS:
-            return prompt
-        body = exchange.body
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-        completion = max_tokens if isinstance(max_tokens, int) else self._default_max_tokens
+        """Tokens to reserve: the prompt's estimate plus the completion it may produce."""
+        prompt, completion = token_estimate(exchange, self._default_max_tokens)
         return prompt + completion
 
-    def _limits_for(self, principal: Principal | None, route: str) -> list[QuotaLimit]:
+    def _limits_for(
+        self, principal: Principal | None, team: TeamRecord | None, route: str
+    ) -> list[QuotaLimit]:
         limits = []
         if principal is not None:
             own = principal.limits
             if own.tpm is not None or own.rpm is not None:
                 limits.append(QuotaLimit(Scope.KEY, principal.subject, own.tpm, own.rpm))
-            team = self._teams.get(principal.team)
-            if team is not None:
-                limits.append(team)
+        if team is not None and (team.limits.tpm is not None or team.limits.rpm is not None):
+            limits.append(QuotaLimit(Scope.TEAM, team.name, team.limits.tpm, team.limits.rpm))
         model = self._models.get(route)
         if model is not None:
             limits.append(model)

@@ -44,7 +44,7 @@ def no_cost(exchange: Exchange) -> float:
 class UsagePolicy:
     """Policy: register the finish hook that records the request's usage."""
 
-    __slots__ = ("_clock", "_cost", "_deployments", "_sink")
+    __slots__ = ("_billing", "_clock", "_cost", "_deployments", "_sink")
 
     def __init__(
         self,
@@ -52,13 +52,16 @@ class UsagePolicy:
         clock: Clock,
         *,
         deployments: Mapping[str, str] | None = None,
+        billing: Mapping[str, str] | None = None,
         cost: CostFunction = no_cost,
     ) -> None:
         """`deployments` maps a backend's name to its deployment (Azure deployment or
-        upstream model), as configured; `cost` prices an exchange (zero when no price table)."""
+        upstream model), as configured; `billing` maps it to how it is paid (`ptu` or
+        `paygo`); `cost` prices an exchange (zero when no price table)."""
         self._sink = sink
         self._clock = clock
         self._deployments = dict(deployments or {})
+        self._billing = dict(billing or {})
         self._cost = cost
 
     async def __call__(self, exchange: Exchange, call_next: Handler) -> Reply:
@@ -95,7 +98,10 @@ class UsagePolicy:
             attempts=len(exchange.attempts) + (1 if backend is not None else 0),
             prompt_tokens=usage.prompt_tokens if usage is not None else 0,
             completion_tokens=usage.completion_tokens if usage is not None else 0,
+            cached_tokens=usage.cached_tokens if usage is not None else 0,
             cost=max(0.0, self._cost(exchange)),
             latency_ms=max(0.0, (now - started) * 1000.0),
             ttft_ms=max(0.0, (ttft - started) * 1000.0) if ttft is not None else None,
+            prompt_version=exchange.prompt_version,
+            billing=self._billing.get(backend) if backend is not None else None,
         )

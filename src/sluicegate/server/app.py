@@ -13,23 +13,31 @@ from sluicegate.backends.credentials import credentials_for
 from sluicegate.backends.http import HttpBackend
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.core.backend import Backend
+from sluicegate.core.budget import BudgetStore
 from sluicegate.core.clock import Clock, SystemClock
 from sluicegate.core.identity import KeyStore
 from sluicegate.core.policy import Policy
 from sluicegate.core.quota import FailureMode, QuotaStore
 from sluicegate.policies.auth import build_auth_policy
+from sluicegate.policies.budget import BudgetPolicy
+from sluicegate.policies.pricing import Pricer
 from sluicegate.policies.quota import QuotaPolicy
 from sluicegate.policies.stream_usage import RequestStreamUsage
+from sluicegate.policies.teams import TeamDirectory, configured_teams
 from sluicegate.policies.usage import UsagePolicy
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
+from sluicegate.server.admin import mount_admin_api
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
 from sluicegate.server.openai_api import ModelApi
+from sluicegate.stores.budget_memory import MemoryBudgetStore
+from sluicegate.stores.budget_redis import RedisBudgetStore
 from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
 from sluicegate.stores.quota_memory import MemoryQuotaStore
 from sluicegate.stores.quota_redis import RedisQuotaStore
 from sluicegate.stores.sql import SqlStores
+from sluicegate.stores.sql.spend import SqlSpendSource
 from sluicegate.wire.endpoints import Endpoint
 
 
@@ -55,10 +63,18 @@ def create_gateway(
     clock = clock or SystemClock()
     needs_database = config.auth.enabled or config.ledger.enabled
     stores = SqlStores.create(config.database_url) if needs_database else None
+    managed = stores if config.auth.enabled else None
+    teams = TeamDirectory(
+        configured_teams(config.auth, config.quotas),
+        managed.teams if managed is not None else None,
+        clock,
+        lookup_timeout=config.auth.lookup_timeout_seconds,
+    )
     auth = build_auth_policy(
-        config.auth, stores.keys if stores and config.auth.enabled else None, clock=clock
+        config.auth, managed.keys if managed is not None else None, clock=clock, teams=teams
     )
     ledger = _ledger_writer(config, stores, clock)
+    pricer = Pricer(config.pricing, config.backends, route_backends(config))
     backends: dict[str, Backend] = {
         settings.name: HttpBackend(
             settings, config.routing, clock, credentials_for(settings.auth, clock)
@@ -69,10 +85,25 @@ def create_gateway(
         config, backends, clock=clock, store=MemoryCooldownStore(), rng=rng or random.Random()
     )
     quota_store = _quota_store(config, clock)
+    budget_store = _budget_store(config, stores if config.ledger.enabled else None, clock)
     policies: list[Policy] = [auth, QuotaPolicy(quota_store, config.quotas)]
+    if config.pricing.models:
+        policies.append(
+            BudgetPolicy(
+                budget_store,
+                pricer,
+                clock,
+                default_max_tokens=config.quotas.default_max_tokens,
+                enforce=config.quotas.mode == "enforce",
+                failure_mode=FailureMode(config.quotas.redis_failure_mode),
+            )
+        )
     if ledger is not None:
         deployments = {b.name: b.deployment or b.model or "" for b in config.backends}
-        policies.append(UsagePolicy(ledger, clock, deployments=deployments))
+        billing = {b.name: b.kind for b in config.backends}
+        policies.append(
+            UsagePolicy(ledger, clock, deployments=deployments, billing=billing, cost=pricer.cost)
+        )
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
@@ -97,6 +128,16 @@ def create_gateway(
         app.router.add_get(path, health.models, allow_head=False)
     app.router.add_get("/healthz", health.healthz, allow_head=False)
     app.router.add_get("/readyz", health.readyz, allow_head=False)
+    mount_admin_api(
+        app,
+        config,
+        authenticator=authenticator,
+        stores=stores,
+        router=router,
+        quotas=quota_store,
+        teams=teams,
+        clock=clock,
+    )
     app.router.add_route("*", "/{tail:.*}", not_found)
 
     async def prepare_stores(app: web.Application) -> None:
@@ -110,6 +151,7 @@ def create_gateway(
             await backend.close()
         await auth.close()
         await quota_store.close()
+        await budget_store.close()
         if ledger is not None:
             await ledger.stop(config.ledger.stop_deadline_seconds)
         if stores is not None:
@@ -132,6 +174,31 @@ def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:
         prefix=settings.redis_key_prefix,
         window_s=settings.window_seconds,
         failure_mode=FailureMode(settings.redis_failure_mode),
+    )
+
+
+def route_backends(config: GatewayConfig) -> dict[str, list[str]]:
+    """The backends each model route may be served by: the members of its pool."""
+    return {
+        route: [member.backend for member in config.pools[settings.pool].members]
+        for route, settings in config.models.items()
+    }
+
+
+def _budget_store(config: GatewayConfig, stores: SqlStores | None, clock: Clock) -> BudgetStore:
+    """Spend counters beside the quota counters (Redis or this process), started from the
+    ledger's spend when there is one."""
+    settings = config.quotas
+    source = SqlSpendSource(stores.database) if stores is not None else None
+    if settings.redis_url is None:
+        return MemoryBudgetStore(source)
+    return RedisBudgetStore.from_url(
+        settings.redis_url,
+        source,
+        timeout_s=settings.redis_timeout_seconds,
+        prefix=settings.redis_key_prefix,
+        failure_mode=FailureMode(settings.redis_failure_mode),
+        clock=clock,
     )
 
 

@@ -31,7 +31,12 @@ from sluicegate.server.errors import error_response
 from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, RequestIds
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
 from sluicegate.wire.endpoints import Endpoint
-from sluicegate.wire.request import RequestFormatError, parse_request
+from sluicegate.wire.request import (
+    PROMPT_VERSION_HEADER,
+    RequestFormatError,
+    parse_prompt_version,
+    parse_request,
+)
 
 log = logging.getLogger("sluicegate.server")
 
@@ -107,6 +112,7 @@ class ModelApi:
             raw = await self._read_body(request)
             try:
                 parsed = parse_request(raw, endpoint, model_required=deployment is None)
+                prompt_version = parse_prompt_version(request.headers.get(PROMPT_VERSION_HEADER))
             except RequestFormatError as exc:
                 raise InvalidRequest(str(exc), param=exc.param) from None
             name = deployment or parsed.model or ""
@@ -123,6 +129,7 @@ class ModelApi:
                 started_at=started,
                 deadline=started + self._timeout,
                 route=route.name if route is not None else "",
+                prompt_version=prompt_version,
             )
             chain = self._chains[route.pool.name] if route is not None else self._unknown
             reply = await chain(exchange)

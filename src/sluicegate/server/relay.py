@@ -96,10 +96,13 @@ def read_usage(payload: dict[str, Any]) -> Usage | None:
     total = usage.get("total_tokens")
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total if isinstance(total, int) else prompt + completion,
+        cached_tokens=min(cached, prompt) if isinstance(cached, int) and cached > 0 else 0,
     )
 
 

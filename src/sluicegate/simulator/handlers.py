@@ -32,7 +32,7 @@ from sluicegate.simulator.replies import (
 )
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import ParsedRequest, RequestFormatError, parse_request
-from sluicegate.wire.tokens import estimate_prompt_tokens
+from sluicegate.wire.token_count import estimate_request_tokens
 
 
 class SimulatorService:
@@ -124,7 +124,8 @@ class SimulatorService:
         fault: Fault | None,
         headers: dict[str, str],
     ) -> web.StreamResponse:
-        prompt_tokens = estimate_prompt_tokens(parsed.body)
+        # The gateway's own calibrated estimate: a quota reservation then equals the usage.
+        prompt_tokens = estimate_request_tokens(parsed.body, endpoint)
         plan = plan_completion(
             deployment.rng,
             deployment.settings.completion,
@@ -188,7 +189,7 @@ class SimulatorService:
                 headers,
                 "encoding_format",
             )
-        prompt_tokens = estimate_prompt_tokens(body)
+        prompt_tokens = estimate_request_tokens(body, Endpoint.EMBEDDINGS)
         admission = deployment.limiter.try_admit(prompt_tokens)
         headers.update(deployment.limiter.headers())
         if not admission.admitted:

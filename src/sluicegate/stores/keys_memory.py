@@ -31,6 +31,10 @@ class MemoryKeyStore:
     async def find_by_hash(self, key_hash: str) -> KeyRecord | None:
         return self._by_hash.get(key_hash)
 
+    async def get(self, key_id: str) -> KeyRecord | None:
+        key_hash = self._hash_of.get(key_id)
+        return None if key_hash is None else self._by_hash[key_hash]
+
     async def add(self, record: KeyRecord) -> None:
         self._insert(record)
 
@@ -42,6 +46,20 @@ class MemoryKeyStore:
         record = self._by_hash[key_hash]
         if record.revoked_at is None or at < record.revoked_at:
             self._by_hash[key_hash] = replace(record, revoked_at=at)
+        return True
+
+    async def update(self, record: KeyRecord) -> bool:
+        """Replace what a key may do; its hash, creation and revocation stay."""
+        key_hash = self._hash_of.get(record.key_id)
+        if key_hash is None:
+            return False
+        stored = self._by_hash[key_hash]
+        self._by_hash[key_hash] = replace(
+            record,
+            key_hash=stored.key_hash,
+            created_at=stored.created_at,
+            revoked_at=stored.revoked_at,
+        )
         return True
 
     async def list(self, team: str | None = None) -> list[KeyRecord]:

@@ -224,7 +224,8 @@ class RedisQuotaStore:
     def _refuse_if_closed(self) -> None:
         if self._mode is FailureMode.CLOSED:
             raise ServiceUnavailable(
-                "The quota store is unreachable; requests are refused until it is back."
+                "Quotas cannot be checked: the quota store is unreachable, and requests are "
+                "refused until it is back."
             )
 
     async def _run(self, script: str, keys: list[str], args: list[str]) -> Any:

@@ -6,6 +6,7 @@ stream, the presence of the payload) and leaves the rest of the schema to the ba
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,3 +85,21 @@ def parse_request(raw: bytes, endpoint: Endpoint, *, model_required: bool) -> Pa
     ):
         raise RequestFormatError("'max_tokens' must be a positive integer.", "max_tokens")
     return ParsedRequest(body=body, model=model, stream=stream, include_usage=include_usage)
+
+
+PROMPT_VERSION_HEADER = "x-sluicegate-prompt-version"
+"""Names the version of the prompt template a request was built from; kept in the ledger."""
+_PROMPT_VERSION = re.compile(r"^[A-Za-z0-9_.:@/+=-]{1,128}$")
+
+
+def parse_prompt_version(value: str | None) -> str | None:
+    """The header's value, checked: it is stored and grouped by, so it must be a short name."""
+    if value is None:
+        return None
+    if not _PROMPT_VERSION.match(value):
+        raise RequestFormatError(
+            f"The header {PROMPT_VERSION_HEADER} must be 1 to 128 characters of letters, "
+            "digits and _ . : @ / + = -, such as 'support-answer@v7'.",
+            param=PROMPT_VERSION_HEADER,
+        )
+    return value

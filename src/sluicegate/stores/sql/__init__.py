@@ -1,4 +1,4 @@
-"""SQL stores (SQLite by default, PostgreSQL at scale): keys, usage ledger, audit log.
+"""SQL stores (SQLite by default, PostgreSQL at scale): keys, teams, usage ledger, audit log.
 
 One schema, created and evolved by the Alembic migrations shipped in `migrations/`.
 """
@@ -16,6 +16,7 @@ from sluicegate.stores.sql.migrate import (
     upgrade,
 )
 from sluicegate.stores.sql.stores import SqlStores, open_sql_stores
+from sluicegate.stores.sql.teams import SqlTeamStore
 
 __all__ = [
     "Database",
@@ -25,6 +26,7 @@ __all__ = [
     "SqlKeyStore",
     "SqlLedgerStore",
     "SqlStores",
+    "SqlTeamStore",
     "StoreError",
     "StoreUnavailable",
     "current_revision",

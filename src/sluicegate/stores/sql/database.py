@@ -4,14 +4,17 @@ SQLite (the embedded default) runs in WAL mode with a busy timeout, so readers n
 writer and a second process waits instead of failing at once; `synchronous=FULL` because the
 usage ledger must survive a crash; SQLAlchemy emits BEGIN itself, so
 DDL is transactional and write transactions can take the lock up front (`BEGIN IMMEDIATE`).
-PostgreSQL gets a bounded, pre-pinged pool so a restarted server is noticed on the next checkout.
+PostgreSQL gets a bounded, pre-pinged pool so a restarted server is noticed on the next checkout,
+and may live in its own schema (`?schema=NAME` in the URL) so that it can share a database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -30,6 +33,9 @@ _DRIVERS: dict[str, tuple[str, Dialect]] = {
     POSTGRES_DRIVER: (POSTGRES_DRIVER, "postgresql"),
 }
 _BEGIN_OPTION = "sluicegate_sqlite_begin"
+_SCHEMA_PARAMETER = "schema"
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+"""A plain PostgreSQL identifier of at most 63 bytes: nothing that needs escaping anywhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +57,43 @@ class DatabaseOptions:
     def __post_init__(self) -> None:
         if self.pool_size < 1 or self.max_overflow < 0:
             raise ValueError("pool_size must be at least 1 and max_overflow not negative")
-        if self.schema is not None and not self.schema.replace("_", "").isalnum():
-            raise ValueError(f"schema {self.schema!r}: use letters, digits and underscores only")
+        if self.schema is not None:
+            check_schema_name(self.schema)
+
+
+def check_schema_name(name: str) -> str:
+    """`name` if it is a usable schema name, else a ValueError that says what is allowed."""
+    if not _SCHEMA_NAME.fullmatch(name):
+        raise ValueError(
+            f"schema {name!r} is not a valid schema name: use 1 to 63 ASCII letters, digits "
+            "and underscores, not starting with a digit"
+        )
+    return name
+
+
+def quoted_schema(name: str) -> str:
+    """The schema as a quoted identifier (its case kept), for SQL and for `search_path`."""
+    return f'"{check_schema_name(name)}"'
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A parsed database URL: the engine's URL (driver filled in, `schema` taken out), the
+    dialect, and the PostgreSQL schema named by `?schema=`, if any."""
+
+    url: URL
+    dialect: Dialect
+    schema: str | None
 
 
 def parse_url(url: str) -> tuple[URL, Dialect]:
     """The URL with its async driver filled in; a clear error for anything unsupported."""
+    parsed = parse_database_url(url)
+    return parsed.url, parsed.dialect
+
+
+def parse_database_url(url: str) -> DatabaseUrl:
+    """Like `parse_url`, and also takes out and checks the `schema` query parameter."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -71,23 +108,64 @@ def parse_url(url: str) -> tuple[URL, Dialect]:
             f"{SQLITE_DRIVER}:///path/to/file.db or {POSTGRES_DRIVER}://user@host:5432/db"
         )
     driver, dialect = known
-    return parsed.set(drivername=driver), dialect
+    schema = _schema_parameter(parsed, dialect, blank=_has_blank_schema(url))
+    engine_url = parsed.set(drivername=driver).difference_update_query([_SCHEMA_PARAMETER])
+    return DatabaseUrl(engine_url, dialect, schema)
+
+
+def _schema_parameter(url: URL, dialect: Dialect, *, blank: bool) -> str | None:
+    if _SCHEMA_PARAMETER not in url.query and not blank:
+        return None
+    value = url.query.get(_SCHEMA_PARAMETER, "")
+    if dialect == "sqlite":
+        raise ValueError(
+            "database URL: '?schema=' applies to PostgreSQL only; a SQLite database has no "
+            "schemas (use a separate file instead)"
+        )
+    if not isinstance(value, str):
+        raise ValueError("database URL: give '?schema=' once")
+    try:
+        return check_schema_name(value)
+    except ValueError as error:
+        raise ValueError(f"database URL: {error}") from None
+
+
+def _has_blank_schema(url: str) -> bool:
+    """`?schema=` with no value, which URL parsing would otherwise drop without a word."""
+    values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(_SCHEMA_PARAMETER, [])
+    return "" in values
 
 
 class Database:
     """An async engine for one database, and the way the stores borrow connections from it."""
 
     def __init__(self, url: str, options: DatabaseOptions | None = None) -> None:
-        self.options = options or DatabaseOptions()
-        self.url, self.dialect = parse_url(url)
-        if self.dialect == "sqlite" and self.options.schema is not None:
+        options = options or DatabaseOptions()
+        parsed = parse_database_url(url)
+        self.url, self.dialect = parsed.url, parsed.dialect
+        if parsed.schema is not None:
+            if options.schema not in (None, parsed.schema):
+                raise ValueError(
+                    f"the database URL names schema {parsed.schema!r} "
+                    f"but the options name {options.schema!r}"
+                )
+            options = replace(options, schema=parsed.schema)
+        if self.dialect == "sqlite" and options.schema is not None:
             raise ValueError("DatabaseOptions.schema applies to PostgreSQL only")
+        self.options = options
+        """The effective options: `schema` comes from the URL when it names one."""
         self.engine = _create_engine(self.url, self.dialect, self.options)
         self.writer: AsyncEngine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         """The same pool; on SQLite its transactions take the write lock when they begin."""
 
+    @property
+    def schema(self) -> str | None:
+        """The PostgreSQL schema every table (and Alembic's version table) lives in."""
+        return self.options.schema
+
     def __repr__(self) -> str:
-        return f"Database({self.url.render_as_string(hide_password=True)})"
+        schema = f", schema={self.schema}" if self.schema is not None else ""
+        return f"Database({self.url.render_as_string(hide_password=True)}{schema})"
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -112,7 +190,7 @@ def _create_engine(url: URL, dialect: Dialect, options: DatabaseOptions) -> Asyn
         return engine
     server_settings = {"application_name": "sluicegate"}
     if options.schema is not None:
-        server_settings["search_path"] = options.schema
+        server_settings["search_path"] = quoted_schema(options.schema)
     return create_async_engine(
         url,
         pool_size=options.pool_size,

@@ -13,6 +13,7 @@ from sqlalchemy import RowMapping, case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sluicegate.core.identity import KeyRecord, Limits, Role
+from sluicegate.stores.sql.budgets import budget_columns, budget_of
 from sluicegate.stores.sql.database import Database
 from sluicegate.stores.sql.errors import DuplicateKey, translated
 from sluicegate.stores.sql.schema import api_keys
@@ -58,6 +59,20 @@ class SqlKeyStore:
             result = await conn.execute(statement)
         return bool(result.rowcount)
 
+    async def update(self, record: KeyRecord) -> bool:
+        """Replace what a key may do (name, team, role, models, limits, budget, expiry);
+        its hash, creation and revocation stay. False for an unknown id."""
+        row = _row(record)
+        values = {
+            name: value
+            for name, value in row.items()
+            if name not in ("key_id", "key_hash", "created_at", "revoked_at")
+        }
+        statement = update(api_keys).where(api_keys.c.key_id == record.key_id).values(values)
+        async with translated("updating a key"), self._db.writer.begin() as conn:
+            result = await conn.execute(statement)
+        return bool(result.rowcount)
+
     async def list(self, team: str | None = None) -> list[KeyRecord]:
         """Every key (of one team), oldest first."""
         query = select(api_keys).order_by(
@@ -88,6 +103,7 @@ def _row(record: KeyRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "expires_at": record.expires_at,
         "revoked_at": record.revoked_at,
+        **budget_columns(record.budget),
     }
 
 
@@ -103,6 +119,7 @@ def _record(row: RowMapping) -> KeyRecord:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
+        budget=budget_of(row),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, RowMapping, func, select
+from sqlalchemy import ColumnElement, Insert, RowMapping, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sluicegate.core.ledger import DIMENSIONS, Dimension, UsageRecord, UsageTotals
@@ -25,6 +25,8 @@ _GROUP_COLUMNS: dict[Dimension, ColumnElement[Any]] = {
     "model": usage_records.c.model,
     "backend": usage_records.c.backend,
 }
+PTU = "ptu"
+"""The `billing` of a record served from prepaid provisioned throughput."""
 _FIELDS = tuple(column.name for column in usage_records.columns if column.name != "id")
 
 
@@ -46,13 +48,15 @@ class SqlLedgerStore:
     async def aggregate(
         self, by: Dimension, since: datetime | None = None, until: datetime | None = None
     ) -> list[UsageTotals]:
-        """Totals per group for records with `since <= at < until`, ordered by group."""
+        """Totals per group for records with `since <= at < until`, ordered by group (a
+        None group last); `ptu_tokens` sums the tokens of the records billed `ptu`."""
         if by not in _GROUP_COLUMNS:
             raise ValueError(f"cannot group usage by {by!r}; use one of {', '.join(DIMENSIONS)}")
         require_aware("since", since)
         require_aware("until", until)
         group = _GROUP_COLUMNS[by]
         t = usage_records.c
+        ptu_tokens = case((t.billing == PTU, t.prompt_tokens + t.completion_tokens), else_=0)
         query = select(
             group,
             func.count(),
@@ -60,6 +64,7 @@ class SqlLedgerStore:
             func.coalesce(func.sum(t.completion_tokens), 0),
             func.coalesce(func.sum(t.cached_tokens), 0),
             func.coalesce(func.sum(t.cost), 0.0),
+            func.coalesce(func.sum(ptu_tokens), 0),
         ).group_by(group)
         if since is not None:
             query = query.where(t.at >= since)
@@ -75,8 +80,9 @@ class SqlLedgerStore:
                 completion_tokens=int(completion),
                 cached_tokens=int(cached),
                 cost=float(cost),
+                ptu_tokens=int(ptu),
             )
-            for name, requests, prompt, completion, cached, cost in rows
+            for name, requests, prompt, completion, cached, cost, ptu in rows
         ]
         return sorted(totals, key=lambda total: (total.group is None, total.group or ""))
 

@@ -2,7 +2,9 @@
 
 The Alembic scripts ship inside the package (`migrations/`), so an installed gateway can upgrade
 its database without a source checkout or an `alembic.ini`. On PostgreSQL an advisory lock
-serialises replicas that start together; on SQLite `BEGIN IMMEDIATE` does the same.
+serialises replicas that start together; on SQLite `BEGIN IMMEDIATE` does the same. With a
+schema in the URL (`?schema=NAME`), upgrading creates that schema when it is missing, and the
+tables and Alembic's version table live in it.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sluicegate.stores.sql.database import Database
+from sluicegate.stores.sql.database import Database, quoted_schema
 from sluicegate.stores.sql.errors import translated
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_ID = 0x5_1CE_6A7E
 """PostgreSQL advisory lock key held while migrating."""
+SCHEMA_ATTRIBUTE = "sluicegate_schema"
+"""Where `migrations/env.py` finds the schema for Alembic's version table."""
 
 
 def alembic_config() -> Config:
@@ -52,7 +57,7 @@ async def current_revision(target: Database | str) -> str | None:
     database, owned = _database(target)
     try:
         async with translated("reading the schema version"), database.engine.connect() as conn:
-            return await conn.run_sync(_current)
+            return await conn.run_sync(_current, database.schema)
     finally:
         if owned:
             await database.close()
@@ -69,23 +74,37 @@ async def _run(target: Database | str, revision: str, *, upgrading: bool) -> Non
         async with translated(doing), database.writer.begin() as conn:
             if database.dialect == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-            await conn.run_sync(_migrate, revision, upgrading)
+                if upgrading and database.schema is not None:
+                    await _create_schema(conn, database.schema)
+            await conn.run_sync(_migrate, revision, upgrading, database.schema)
     finally:
         if owned:
             await database.close()
 
 
-def _migrate(connection: Connection, revision: str, upgrading: bool) -> None:
+async def _create_schema(conn: AsyncConnection, schema: str) -> None:
+    """Create the schema unless it exists. Checking first lets a role that may not create
+    schemas in the database still upgrade one an administrator made for it."""
+    found = await conn.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+    )
+    if found.first() is None:
+        await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema(schema)}"))
+
+
+def _migrate(connection: Connection, revision: str, upgrading: bool, schema: str | None) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes[SCHEMA_ATTRIBUTE] = schema
     if upgrading:
         command.upgrade(config, revision)
     else:
         command.downgrade(config, revision)
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def _current(connection: Connection, schema: str | None) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table_schema": schema})
+    return context.get_current_revision()
 
 
 def _database(target: Database | str) -> tuple[Database, bool]:

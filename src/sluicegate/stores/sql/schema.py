@@ -40,6 +40,10 @@ teams = Table(
     Column("rpm", BigInteger),
     Column("max_concurrency", Integer),
     Column("created_at", UtcDateTime),
+    Column("budget_usd", Double),
+    Column("budget_period", String(8)),
+    Column("budget_alert_at", Double),
+    Column("updated_at", UtcDateTime),
 )
 
 api_keys = Table(
@@ -57,6 +61,9 @@ api_keys = Table(
     Column("created_at", UtcDateTime),
     Column("expires_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+    Column("budget_usd", Double),
+    Column("budget_period", String(8)),
+    Column("budget_alert_at", Double),
     Index(None, "key_hash", unique=True),
     Index(None, "team"),
 )
@@ -81,6 +88,7 @@ usage_records = Table(
     Column("ttft_ms", Double),
     Column("status", Integer, nullable=False),
     Column("prompt_version", String(128)),
+    Column("billing", String(8)),
     Index(None, "request_id", unique=True),
     Index(None, "at"),
     Index(None, "team", "at"),

@@ -15,6 +15,7 @@ from sluicegate.stores.sql.errors import StoreError
 from sluicegate.stores.sql.keys import SqlKeyStore
 from sluicegate.stores.sql.ledger import SqlLedgerStore
 from sluicegate.stores.sql.migrate import current_revision, head_revision, upgrade
+from sluicegate.stores.sql.teams import SqlTeamStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +24,19 @@ class SqlStores:
     keys: SqlKeyStore
     ledger: SqlLedgerStore
     audit: SqlAuditLog
+    teams: SqlTeamStore
 
     @classmethod
     def create(cls, url: str, options: DatabaseOptions | None = None) -> SqlStores:
         """The stores on the database at `url`; nothing is connected yet."""
         database = Database(url, options)
-        return cls(database, SqlKeyStore(database), SqlLedgerStore(database), SqlAuditLog(database))
+        return cls(
+            database,
+            SqlKeyStore(database),
+            SqlLedgerStore(database),
+            SqlAuditLog(database),
+            SqlTeamStore(database),
+        )
 
     async def prepare(self, *, auto_upgrade: bool | None = None) -> None:
         """Upgrade the schema, or check that it is current.

@@ -5,15 +5,19 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from sluicegate.stores.sql.migrate import SCHEMA_ATTRIBUTE
 from sluicegate.stores.sql.schema import metadata
 
 
-def run_migrations(connection: Connection) -> None:
+def run_migrations(connection: Connection, schema: str | None) -> None:
+    # The tables follow the connection's search_path (set to `schema`); the version table is
+    # placed there explicitly as well, so `current_revision` reads the same one.
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        version_table_schema=schema,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -26,7 +30,8 @@ def main() -> None:
             "sluicegate migrations run through `sluicegate db upgrade` "
             "(sluicegate.stores.sql.migrate.upgrade), not the alembic command line"
         )
-    run_migrations(connection)
+    schema = context.config.attributes.get(SCHEMA_ATTRIBUTE)
+    run_migrations(connection, schema if isinstance(schema, str) else None)
 
 
 main()

@@ -1,0 +1,147 @@
+"""Which admin endpoints there are, and adding them to the gateway's application."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aiohttp import web
+
+import sluicegate
+from sluicegate.admin.keys import KeyAdmin
+from sluicegate.admin.teams import TeamAdmin
+from sluicegate.config.settings import GatewayConfig
+from sluicegate.core.clock import Clock
+from sluicegate.core.identity import KeyStore, TeamStore
+from sluicegate.core.ledger import AuditLog, LedgerStore
+from sluicegate.core.quota import QuotaStore
+from sluicegate.policies.auth import Authenticator
+from sluicegate.policies.teams import TeamDirectory, configured_teams
+from sluicegate.routing.router import Router
+from sluicegate.server.admin.endpoints import (
+    Answer,
+    Call,
+    Endpoint,
+    Guard,
+    method_not_allowed,
+    serve,
+)
+from sluicegate.server.admin.keys import KeyEndpoints
+from sluicegate.server.admin.openapi import openapi_document
+from sluicegate.server.admin.reads import (
+    AuditEndpoints,
+    BackendEndpoints,
+    QuotaEndpoints,
+    UsageEndpoints,
+)
+from sluicegate.server.admin.teams import TeamEndpoints
+
+OPENAPI_PATH = "/admin/openapi.json"
+
+
+class AdminStores(Protocol):
+    """Where keys, teams, the audit log and the usage ledger live (`SqlStores` is one)."""
+
+    @property
+    def keys(self) -> KeyStore: ...
+
+    @property
+    def teams(self) -> TeamStore: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def ledger(self) -> LedgerStore: ...
+
+
+def admin_endpoints(
+    config: GatewayConfig,
+    *,
+    authenticator: Authenticator | None,
+    stores: AdminStores | None,
+    router: Router,
+    quotas: QuotaStore,
+    teams: TeamDirectory | None,
+    clock: Clock,
+) -> list[Endpoint]:
+    """Every endpoint there is something to serve it with (keys, teams, usage and the audit
+    log need the database), the OpenAPI document last."""
+
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock.wall(), UTC)
+
+    key_admin = KeyAdmin(stores.keys, stores.audit, clock) if stores is not None else None
+    endpoints: list[Endpoint] = []
+    if stores is not None and key_admin is not None:
+        invalidate_key = authenticator.invalidate if authenticator is not None else None
+        endpoints += KeyEndpoints(key_admin, invalidate_key).endpoints()
+        team_admin = TeamAdmin(stores.teams, stores.keys, stores.audit, clock)
+        endpoints += TeamEndpoints(team_admin, teams.invalidate if teams else None).endpoints()
+    managed = stores.teams if stores is not None else None
+    configured = configured_teams(config.auth, config.quotas)
+    endpoints += QuotaEndpoints(config, quotas, key_admin, managed, configured).endpoints()
+    if stores is not None:
+        endpoints += UsageEndpoints(config, stores.ledger, now).endpoints()
+    endpoints += BackendEndpoints(config, router).endpoints()
+    if stores is not None:
+        endpoints += AuditEndpoints(stores.audit).endpoints()
+    return [*endpoints, _document_endpoint(endpoints, authenticated=authenticator is not None)]
+
+
+class _Document:
+    """Serves the document of the endpoints it is listed with (itself included)."""
+
+    def __init__(self) -> None:
+        self.body: dict[str, Any] = {}
+
+    async def __call__(self, call: Call) -> Answer:
+        return Answer(self.body)
+
+
+def _document_endpoint(endpoints: list[Endpoint], *, authenticated: bool) -> Endpoint:
+    document = _Document()
+    endpoint = Endpoint(
+        "GET", OPENAPI_PATH, document, "This OpenAPI document", "read", "meta", None
+    )
+    document.body = openapi_document(
+        [*endpoints, endpoint], version=sluicegate.__version__, authenticated=authenticated
+    )
+    return endpoint
+
+
+def mount_admin_api(
+    app: web.Application,
+    config: GatewayConfig,
+    *,
+    authenticator: Authenticator | None,
+    stores: AdminStores | None,
+    router: Router,
+    quotas: QuotaStore,
+    teams: TeamDirectory | None,
+    clock: Clock,
+) -> bool:
+    """Add the `/admin/…` routes to `app` (before any catch-all route); False when the API is
+    not served: turned off, or authentication is off and `admin.without_auth` is not set."""
+    settings = config.admin
+    if not settings.enabled or (authenticator is None and not settings.without_auth):
+        return False
+    endpoints = admin_endpoints(
+        config,
+        authenticator=authenticator,
+        stores=stores,
+        router=router,
+        quotas=quotas,
+        teams=teams,
+        clock=clock,
+    )
+    authenticate = authenticator.authenticate if authenticator is not None else None
+    guard = Guard(authenticate, config.auth.anonymous_team)
+    methods: dict[str, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        methods.setdefault(endpoint.path, []).append(endpoint)
+    for path, served in methods.items():
+        for endpoint in served:
+            app.router.add_route(endpoint.method, path, serve(endpoint, guard))
+        app.router.add_route("*", path, method_not_allowed([e.method for e in served]))
+    return True

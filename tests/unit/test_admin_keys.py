@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sluicegate.admin.key_specs import KEEP, KeyChanges, KeySpec
+from sluicegate.admin.changes import KEEP
+from sluicegate.admin.key_specs import KeyChanges, KeySpec
 from sluicegate.admin.keys import KeyAdmin, KeyNotRotatable, key_status
 from sluicegate.core.budget import Budget, BudgetPeriod
 from sluicegate.core.clock import ManualClock

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sluicegate.admin.teams import KEEP, TeamAdmin, TeamChanges, TeamSpec
+from sluicegate.admin.changes import KEEP
+from sluicegate.admin.teams import TeamAdmin, TeamChanges, TeamSpec
 from sluicegate.core.budget import Budget, BudgetPeriod
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.errors import Conflict, InvalidRequest, NotFound

@@ -11,29 +11,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from enum import Enum
 
+from sluicegate.admin.changes import KEEP, MAX_LIMIT, Keep
 from sluicegate.core.budget import Budget
 from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.identity import Role
 from sluicegate.policies.api_keys import KEY_PREFIX
 
 MAX_TEXT_LENGTH = 200
-MAX_LIMIT = 2**63 - 1
-"""The largest limit a 64-bit column holds; far beyond any real TPM or RPM."""
 _MODEL = re.compile(r"^[^\s,]+$")
 
-
-class Keep(Enum):
-    """The value of a `KeyChanges` field that leaves the key's setting as it is."""
-
-    KEEP = "keep"
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP = Keep.KEEP
 
 # --- checking what a caller asks for ------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
+from sluicegate.admin.changes import Keep
 from sluicegate.admin.key_specs import (
-    Keep,
     KeyChanges,
     KeySpec,
     check_expiry,

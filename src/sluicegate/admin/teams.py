@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from enum import Enum
 
+from sluicegate.admin.changes import KEEP, MAX_LIMIT, Keep
 from sluicegate.config.auth import ALL_MODELS
 from sluicegate.core.budget import Budget
 from sluicegate.core.clock import Clock
@@ -25,20 +25,6 @@ from sluicegate.core.ledger import AuditEntry, AuditLog
 MAX_NAME_LENGTH = 128
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
 _MODEL = re.compile(r"^[^\s,]+$")
-MAX_LIMIT = 2**63 - 1
-"""The largest limit a 64-bit column holds; far beyond any real TPM or RPM."""
-
-
-class Keep(Enum):
-    """The value of a `TeamChanges` field that leaves the team's setting as it is."""
-
-    KEEP = "keep"
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP = Keep.KEEP
 
 
 def _shown(value: object) -> str:

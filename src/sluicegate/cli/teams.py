@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from sluicegate.admin.teams import KEEP, Keep, TeamChanges, TeamSpec
+from sluicegate.admin.changes import KEEP, Keep
+from sluicegate.admin.teams import TeamChanges, TeamSpec
 from sluicegate.cli.database import ConfigOption, UrlOption
 from sluicegate.cli.key_views import parse_models
 from sluicegate.cli.keys import (

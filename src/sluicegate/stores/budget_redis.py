@@ -3,7 +3,8 @@
 Checking and charging every budget of a request is one Lua script, so replicas cannot both
 squeeze into the last dollar. A counter Redis does not hold yet (a new period, or a Redis that
 lost its data) is started from the ledger's spend with `SET NX`, so exactly one seed wins,
-and expires a day after its period ends. Money is counted in whole micro-dollars (`INCRBY`).
+and expires a day after its period ends (a lifetime relative to now, so a skew between
+our clock and Redis's cannot drop it early). Money is counted in whole micro-dollars (`INCRBY`).
 
 While Redis is unreachable the store follows the quota failure mode: fail-open admits without
 counting, fail-closed refuses with 503. Settling never raises: the request is already over.
@@ -170,5 +171,8 @@ class RedisBudgetStore:
         if self._source is not None:
             since = period_start(line.budget.period, at)
             seed = to_micros(await self._source.spent_since(line.scope, line.subject, since))
-        expires = int((period_end(line.budget.period, at) + KEEP_AFTER_PERIOD).timestamp())
-        await self._calls.run(lambda: self._client.set(key, seed, nx=True, exat=expires))
+        # Relative, not absolute: Redis's clock and ours may disagree, and an expiry already
+        # past on Redis's clock would drop the counter the moment it is set.
+        lifetime = period_end(line.budget.period, at) - at + KEEP_AFTER_PERIOD
+        ttl_ms = max(1, int(lifetime.total_seconds() * 1000))
+        await self._calls.run(lambda: self._client.set(key, seed, nx=True, px=ttl_ms))

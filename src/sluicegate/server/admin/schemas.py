@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sluicegate.admin.key_specs import MAX_LIMIT, MAX_TEXT_LENGTH
+from sluicegate.admin.changes import MAX_LIMIT
+from sluicegate.admin.key_specs import MAX_TEXT_LENGTH
 from sluicegate.admin.keys import KeyState
 
 RoleName = Literal["admin", "operator", "app"]

@@ -25,9 +25,9 @@ def test_import_contracts_hold() -> None:
 
 
 def test_ruff_is_clean() -> None:
-    result = run(tool("ruff"), "check", "src", "tests", "benchmarks")
+    result = run(tool("ruff"), "check", "src", "tests", "benchmarks", "training")
     assert result.returncode == 0, result.stdout + result.stderr
-    result = run(tool("ruff"), "format", "--check", "src", "tests", "benchmarks")
+    result = run(tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "training")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -27,7 +27,7 @@ from sluicegate.stores.sql import (
 )
 from sluicegate.stores.sql.schema import metadata
 
-TABLES = {"teams", "api_keys", "usage_records", "audit_log"}
+TABLES = {"teams", "api_keys", "usage_records", "audit_log", "blocklists"}
 
 
 def _tables(connection: Connection) -> set[str]:

@@ -25,7 +25,7 @@ from sluicegate.stores.sql import (
     upgrade,
 )
 
-TABLES = {"teams", "api_keys", "usage_records", "audit_log", "alembic_version"}
+TABLES = {"teams", "api_keys", "usage_records", "audit_log", "blocklists", "alembic_version"}
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 

@@ -1,4 +1,9 @@
-"""Streams pass through as they arrive, and a client that leaves cancels the upstream call."""
+"""Streams pass through as they arrive, and a client that leaves cancels the upstream call.
+
+Each test runs with the safety policy off (the relay alone) and with the default profile, whose
+output check holds back only the last `hold_back_chars` (32) of the text received: the first
+frame here is long enough for its start to be released at once.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from sluicegate.server.runner import Serving, start_serving
 pytestmark = pytest.mark.e2e
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+FIRST = "first, and then enough words to fill the hold-back window of the output check"
 
 
 def frame(text: str) -> bytes:
@@ -40,7 +46,7 @@ class ScriptedUpstream:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         try:
-            await response.write(frame("first"))
+            await response.write(frame(FIRST))
             await self.release_second.wait()
             await response.write(frame("second"))
             await response.write(
@@ -54,8 +60,10 @@ class ScriptedUpstream:
         return response
 
 
-@pytest.fixture
-async def scripted() -> AsyncIterator[tuple[ScriptedUpstream, Serving]]:
+@pytest.fixture(params=["off", "default"])
+async def scripted(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[ScriptedUpstream, Serving]]:
     upstream = ScriptedUpstream()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", upstream.handle)
@@ -67,6 +75,7 @@ async def scripted() -> AsyncIterator[tuple[ScriptedUpstream, Serving]]:
             "models": {"*": {"pool": "p"}},
             "auth": {"enabled": False},
             "ledger": {"enabled": False},
+            "safety": {"default_profile": request.param},
         }
     )
     gateway = await start_serving(create_gateway(config).app, "127.0.0.1", 0, grace=0.5)

@@ -16,8 +16,8 @@ from sluicegate.backends.credentials import (
     UpstreamCredentialsError,
     credentials_for,
 )
+from sluicegate.config.credentials import ApiKeyAuth, BearerAuth, EntraAuth, NoAuth
 from sluicegate.config.loader import ConfigError
-from sluicegate.config.settings import ApiKeyAuth, BearerAuth, EntraAuth, NoAuth
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.errors import UpstreamError
 

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from sluicegate.config.credentials import ApiKeyAuth, BackendAuth, BearerAuth, EntraAuth, NoAuth
 from sluicegate.config.loader import ConfigError
-from sluicegate.config.settings import ApiKeyAuth, BackendAuth, BearerAuth, EntraAuth, NoAuth
 from sluicegate.core.clock import Clock
 from sluicegate.core.errors import UpstreamError
 

@@ -24,11 +24,13 @@ app = typer.Typer(
 
 
 def _add_groups() -> None:
+    from sluicegate.cli.blocklists import blocklists_app
     from sluicegate.cli.database import db_app
     from sluicegate.cli.keys import keys_app
     from sluicegate.cli.teams import teams_app
     from sluicegate.cli.usage import usage_app
 
+    app.add_typer(blocklists_app, name="blocklists")
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
     app.add_typer(teams_app, name="teams")

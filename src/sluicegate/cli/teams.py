@@ -16,20 +16,19 @@ import typer
 
 from sluicegate.admin.changes import KEEP, Keep
 from sluicegate.admin.teams import TeamChanges, TeamSpec
+from sluicegate.cli.admin_runs import run_admin
 from sluicegate.cli.database import ConfigOption, UrlOption
 from sluicegate.cli.key_views import parse_models
 from sluicegate.cli.keys import (
     ACTOR,
     _check_format,
-    _failure,
     _parsed,
     _resolve_url,
     _usage_error,
-    _with_stores,
 )
 from sluicegate.cli.team_views import describe, print_record, print_table
 from sluicegate.core.budget import Budget, parse_budget
-from sluicegate.core.errors import Conflict, InvalidRequest, NotFound
+from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.identity import TeamRecord
 
 if TYPE_CHECKING:
@@ -148,18 +147,7 @@ def _admin(stores: SqlStores) -> TeamAdmin:
 
 def _run(url: str, work: Callable[[TeamAdmin], Awaitable[T]], *, hint: str = "") -> T:
     """Run `work` with a TeamAdmin on the database; a refusal is exit 1, bad input exit 2."""
-
-    async def with_admin(stores: SqlStores) -> T:
-        return await work(_admin(stores))
-
-    try:
-        return _with_stores(url, with_admin)
-    except InvalidRequest as error:
-        _usage_error(error.message)
-    except NotFound as error:
-        _failure(f"{error.message}; {LIST_HINT}")
-    except Conflict as error:
-        _failure(f"{error.message}{hint}")
+    return run_admin(url, _admin, work, list_hint=LIST_HINT, hint=hint)
 
 
 def _announce(what: str, record: TeamRecord) -> None:

@@ -6,18 +6,27 @@ Secrets are `SecretStr`, so they never show in a repr, a log line or an error.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sluicegate.config.admin import AdminSettings
 from sluicegate.config.auth import AuthSettings
+from sluicegate.config.credentials import (
+    ApiKeyAuth,
+    BackendAuth,
+    BearerAuth,
+    EntraAuth,
+    NoAuth,
+)
 from sluicegate.config.ledger import LedgerSettings
 from sluicegate.config.pricing import PricingSettings
 from sluicegate.config.quotas import QuotaSettings
+from sluicegate.config.safety import SafetySettings
 from sluicegate.config.strict import Strict
 
 CATCH_ALL = "*"
+__all__ = ["ApiKeyAuth", "BackendAuth", "BearerAuth", "EntraAuth", "GatewayConfig", "NoAuth"]
 
 
 class ServerSettings(Strict):
@@ -47,35 +56,6 @@ class StreamingSettings(Strict):
     request_usage: bool = True
     """Ask upstream for the final usage chunk on every stream (`stream_options.include_usage`),
     and drop that chunk before it reaches a client that did not ask for it."""
-
-
-class NoAuth(Strict):
-    type: Literal["none"] = "none"
-
-
-class ApiKeyAuth(Strict):
-    """Azure OpenAI's `api-key` header."""
-
-    type: Literal["api-key"]
-    key: SecretStr
-
-
-class BearerAuth(Strict):
-    """OpenAI-style `Authorization: Bearer` header."""
-
-    type: Literal["bearer"]
-    token: SecretStr
-
-
-class EntraAuth(Strict):
-    """Microsoft Entra ID tokens from azure-identity's DefaultAzureCredential (extra `entra`)."""
-
-    type: Literal["entra"]
-    scope: str = "https://cognitiveservices.azure.com/.default"
-    managed_identity_client_id: str | None = None
-
-
-BackendAuth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | EntraAuth, Field(discriminator="type")]
 
 
 class BackendSettings(Strict):
@@ -152,6 +132,9 @@ class GatewayConfig(Strict):
     """The admin HTTP API under `/admin/…`; not mounted while authentication is off."""
     pricing: PricingSettings = PricingSettings()
     """Per-model token prices and the PTU unit price: every request's cost, and budgets."""
+    safety: SafetySettings = SafetySettings()
+    """Prompt shields, content safety, PII and blocklists on requests and replies; the safe
+    defaults apply when the section is absent."""
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
     """Keys, the usage ledger and the audit log live here; `SLUICEGATE_DATABASE_URL` overrides
     it."""
@@ -194,6 +177,12 @@ class GatewayConfig(Strict):
                 raise ValueError(
                     f"pricing.models names '{priced}', which is not a model route; price a key "
                     f"of 'models' or '{CATCH_ALL}'; routes: {', '.join(sorted(self.models))}"
+                )
+        for routed in self.safety.routes:
+            if routed != CATCH_ALL and routed not in self.models:
+                raise ValueError(
+                    f"safety.routes names '{routed}', which is not a model route; routes: "
+                    f"{', '.join(sorted(self.models))}"
                 )
         for backend in self.backends:
             if backend.ptu_units is not None and backend.kind != "ptu":

@@ -39,6 +39,17 @@ class InvalidRequest(GatewayError):
     error_type = "invalid_request_error"
 
 
+class ContentFiltered(InvalidRequest):
+    """400 as Azure OpenAI answers a filtered prompt: `code: content_filter`, with the verdict
+    per category in `innererror.content_filter_result` (never the text that was flagged)."""
+
+    code = "content_filter"
+
+    def __init__(self, message: str, results: Mapping[str, object], *, param: str = "prompt"):
+        super().__init__(message, param=param)
+        self.results = dict(results)
+
+
 class AuthenticationFailed(GatewayError):
     status = 401
     error_type = "authentication_error"

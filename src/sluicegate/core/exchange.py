@@ -25,6 +25,22 @@ class Usage:
     prompt_tokens."""
 
 
+@dataclass(frozen=True, slots=True)
+class ShieldEvent:
+    """What a safety detector found in one request and what was done about it; never the text.
+
+    `direction` is `input`, `document` or `output`; `action` is what the profile did with the
+    finding (`block`, `redact`, `annotate`, `shadow`); `category`, `label`, `severity` and
+    `detector` describe the finding."""
+
+    direction: str
+    category: str
+    label: str
+    severity: int
+    action: str
+    detector: str
+
+
 @dataclass(slots=True)
 class Exchange:
     """One request's state. Never shared between requests.
@@ -61,6 +77,8 @@ class Exchange:
     upstream_seconds: float = 0.0
     """Time spent waiting on backends, so the gateway's own overhead can be told apart."""
     status: int | None = None
+    shield_events: list[ShieldEvent] = field(default_factory=list)
+    """Every finding of the safety policies, for the request log and metrics."""
     first_byte_at: float | None = None
     _rewritten: bytes | None = None
     _finish_hooks: list[FinishHook] = field(default_factory=list)

@@ -9,8 +9,10 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from sluicegate.backends.credentials import credentials_for
+from sluicegate.backends.credentials import CredentialProvider, credentials_for
 from sluicegate.backends.http import HttpBackend
+from sluicegate.config.credentials import ApiKeyAuth, BearerAuth, EntraAuth, NoAuth
+from sluicegate.config.safety_remote import SubscriptionKeyAuth
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.core.backend import Backend
 from sluicegate.core.budget import BudgetStore
@@ -22,11 +24,15 @@ from sluicegate.policies.auth import build_auth_policy
 from sluicegate.policies.budget import BudgetPolicy
 from sluicegate.policies.pricing import Pricer
 from sluicegate.policies.quota import QuotaPolicy
+from sluicegate.policies.shields.blocklists import BlocklistCatalog
+from sluicegate.policies.shields.build import build_safety_policy
+from sluicegate.policies.shields.remote_checks import RemoteDetectors
 from sluicegate.policies.stream_usage import RequestStreamUsage
 from sluicegate.policies.teams import TeamDirectory, configured_teams
 from sluicegate.policies.usage import UsagePolicy
 from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
+from sluicegate.safety.remote import AzureContentSafety, GuardModel, HeaderSource, static_headers
 from sluicegate.server.admin import mount_admin_api
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
@@ -104,6 +110,11 @@ def create_gateway(
         policies.append(
             UsagePolicy(ledger, clock, deployments=deployments, billing=billing, cost=pricer.cost)
         )
+    catalog = BlocklistCatalog(
+        config.safety.blocklists, stores.blocklists if stores is not None else None
+    )
+    remote = _remote_detectors(config, clock)
+    policies.append(build_safety_policy(config.safety, catalog, remote))
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
     api = ModelApi(config, router, policies, clock)
@@ -137,6 +148,7 @@ def create_gateway(
         quotas=quota_store,
         teams=teams,
         clock=clock,
+        blocklists_changed=catalog.changed,
     )
     app.router.add_route("*", "/{tail:.*}", not_found)
 
@@ -145,6 +157,7 @@ def create_gateway(
             await stores.prepare()
         if ledger is not None:
             await ledger.start()
+        await catalog.start()
 
     async def close_all(app: web.Application) -> None:
         for backend in backends.values():
@@ -152,6 +165,8 @@ def create_gateway(
         await auth.close()
         await quota_store.close()
         await budget_store.close()
+        await catalog.stop()
+        await remote.close()
         if ledger is not None:
             await ledger.stop(config.ledger.stop_deadline_seconds)
         if stores is not None:
@@ -161,6 +176,33 @@ def create_gateway(
     app.on_cleanup.append(close_all)
     keys = stores.keys if stores is not None and config.auth.enabled else None
     return Gateway(config=config, app=app, router=router, keys=keys, ledger=ledger)
+
+
+RemoteAuth = SubscriptionKeyAuth | ApiKeyAuth | BearerAuth | NoAuth | EntraAuth
+
+
+def _remote_detectors(config: GatewayConfig, clock: Clock) -> RemoteDetectors:
+    """Clients of the remote safety services that are configured (none by default)."""
+    settings = config.safety.remote
+    azure = guard = None
+    providers: list[CredentialProvider] = []
+
+    def headers_for(auth: RemoteAuth) -> HeaderSource:
+        fixed = static_headers(auth)
+        if fixed is not None:
+            return fixed
+        assert isinstance(auth, EntraAuth)  # the only credential without fixed headers
+        provider = credentials_for(auth, clock)
+        providers.append(provider)
+        return provider
+
+    if settings.azure_content_safety is not None:
+        azure_settings = settings.azure_content_safety
+        azure = AzureContentSafety(azure_settings, headers_for(azure_settings.auth), clock)
+    if settings.guard_model is not None:
+        guard_settings = settings.guard_model
+        guard = GuardModel(guard_settings, headers_for(guard_settings.auth), clock)
+    return RemoteDetectors(azure, guard, providers)
 
 
 def _quota_store(config: GatewayConfig, clock: Clock) -> QuotaStore:

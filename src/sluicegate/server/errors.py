@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sluicegate.core.errors import AllBackendsFailed, GatewayError
+from sluicegate.core.errors import AllBackendsFailed, ContentFiltered, GatewayError
 from sluicegate.wire.errors import error_body
 
 _JSON = "application/json"
@@ -17,6 +17,14 @@ def error_response(error: GatewayError, headers: dict[str, str]) -> web.Response
     extra: dict[str, Any] | None = None
     if isinstance(error, AllBackendsFailed):
         extra = {"attempts": [attempt.as_dict() for attempt in error.attempts]}
+    elif isinstance(error, ContentFiltered):
+        extra = {
+            "status": error.status,
+            "innererror": {
+                "code": "ResponsibleAIPolicyViolation",
+                "content_filter_result": error.results,
+            },
+        }
     body = error_body(error.message, error.error_type, error.code, error.param, extra)
     if error.headers:
         headers = {**headers, **error.headers}

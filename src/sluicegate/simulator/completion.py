@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,6 +54,11 @@ def plan_completion(
     if max_tokens is not None and wanted > max_tokens:
         return CompletionPlan(max_tokens, "length")
     return CompletionPlan(wanted, "stop")
+
+
+def scripted_tokens(text: str) -> list[str]:
+    """A scripted reply as tokens: each word with the whitespace before it."""
+    return re.findall(r"\s*\S+", text) or [text]
 
 
 def generate_tokens(rng: random.Random, count: int) -> list[str]:

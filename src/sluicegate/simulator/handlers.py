@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from sluicegate.simulator.capacity import Admission, retry_headers
-from sluicegate.simulator.completion import generate_tokens, plan_completion, requested_max_tokens
+from sluicegate.simulator.completion import (
+    generate_tokens,
+    plan_completion,
+    requested_max_tokens,
+    scripted_tokens,
+)
 from sluicegate.simulator.deployment import Deployment, Deployments
 from sluicegate.simulator.embeddings import (
     EmbeddingInputError,
@@ -126,11 +131,12 @@ class SimulatorService:
     ) -> web.StreamResponse:
         # The gateway's own calibrated estimate: a quota reservation then equals the usage.
         prompt_tokens = estimate_request_tokens(parsed.body, endpoint)
+        scripted = scripted_tokens(overrides.reply) if overrides.reply is not None else None
         plan = plan_completion(
             deployment.rng,
             deployment.settings.completion,
             requested_max_tokens(parsed.body),
-            overrides.completion_tokens,
+            len(scripted) if scripted is not None else overrides.completion_tokens,
         )
         admission = deployment.limiter.try_admit(prompt_tokens + plan.tokens)
         headers.update(deployment.limiter.headers())
@@ -139,7 +145,11 @@ class SimulatorService:
         completion = Completion(
             endpoint=endpoint,
             model=deployment.settings.model,
-            tokens=generate_tokens(deployment.rng, plan.tokens),
+            tokens=(
+                scripted[: plan.tokens]
+                if scripted is not None
+                else generate_tokens(deployment.rng, plan.tokens)
+            ),
             finish_reason=plan.finish_reason,
             prompt_tokens=prompt_tokens,
             include_usage=parsed.stream and parsed.include_usage,

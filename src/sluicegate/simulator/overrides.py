@@ -37,6 +37,8 @@ class Overrides:
     tokens_per_second: float | None = None
     completion_tokens: int | None = None
     drop_after: int | None = None
+    reply: str | None = None
+    """The exact text to answer with (split into one token per word), instead of sampled words."""
 
 
 NONE = Overrides()
@@ -55,6 +57,7 @@ def parse_overrides(headers: Mapping[str, str]) -> Overrides:
         tokens_per_second=_number(headers, "x-sim-tokens-per-second"),
         completion_tokens=_integer(headers, "x-sim-completion-tokens", 0, 1_000_000),
         drop_after=_integer(headers, "x-sim-drop-after", 0, 1_000_000),
+        reply=headers.get("x-sim-reply"),
     )
 
 

@@ -8,9 +8,11 @@ from typing import Any, Protocol
 from aiohttp import web
 
 import sluicegate
+from sluicegate.admin.blocklists import BlocklistAdmin
 from sluicegate.admin.keys import KeyAdmin
 from sluicegate.admin.teams import TeamAdmin
 from sluicegate.config.settings import GatewayConfig
+from sluicegate.core.blocklists import BlocklistStore
 from sluicegate.core.clock import Clock
 from sluicegate.core.identity import KeyStore, TeamStore
 from sluicegate.core.ledger import AuditLog, LedgerStore
@@ -18,6 +20,7 @@ from sluicegate.core.quota import QuotaStore
 from sluicegate.policies.auth import Authenticator
 from sluicegate.policies.teams import TeamDirectory, configured_teams
 from sluicegate.routing.router import Router
+from sluicegate.server.admin.blocklists import BlocklistEndpoints, BlocklistsChanged
 from sluicegate.server.admin.endpoints import (
     Answer,
     Call,
@@ -40,13 +43,17 @@ OPENAPI_PATH = "/admin/openapi.json"
 
 
 class AdminStores(Protocol):
-    """Where keys, teams, the audit log and the usage ledger live (`SqlStores` is one)."""
+    """Where keys, teams, blocklists, the audit log and the usage ledger live (`SqlStores` is
+    one)."""
 
     @property
     def keys(self) -> KeyStore: ...
 
     @property
     def teams(self) -> TeamStore: ...
+
+    @property
+    def blocklists(self) -> BlocklistStore: ...
 
     @property
     def audit(self) -> AuditLog: ...
@@ -64,9 +71,11 @@ def admin_endpoints(
     quotas: QuotaStore,
     teams: TeamDirectory | None,
     clock: Clock,
+    blocklists_changed: BlocklistsChanged | None = None,
 ) -> list[Endpoint]:
-    """Every endpoint there is something to serve it with (keys, teams, usage and the audit
-    log need the database), the OpenAPI document last."""
+    """Every endpoint there is something to serve it with (keys, teams, blocklists, usage and
+    the audit log need the database), the OpenAPI document last. `blocklists_changed` tells
+    this replica's safety policy at once that a managed list changed."""
 
     def now() -> datetime:
         return datetime.fromtimestamp(clock.wall(), UTC)
@@ -78,6 +87,8 @@ def admin_endpoints(
         endpoints += KeyEndpoints(key_admin, invalidate_key).endpoints()
         team_admin = TeamAdmin(stores.teams, stores.keys, stores.audit, clock)
         endpoints += TeamEndpoints(team_admin, teams.invalidate if teams else None).endpoints()
+        blocklist_admin = BlocklistAdmin(stores.blocklists, stores.audit, clock)
+        endpoints += BlocklistEndpoints(blocklist_admin, blocklists_changed).endpoints()
     managed = stores.teams if stores is not None else None
     configured = configured_teams(config.auth, config.quotas)
     endpoints += QuotaEndpoints(config, quotas, key_admin, managed, configured).endpoints()
@@ -120,6 +131,7 @@ def mount_admin_api(
     quotas: QuotaStore,
     teams: TeamDirectory | None,
     clock: Clock,
+    blocklists_changed: BlocklistsChanged | None = None,
 ) -> bool:
     """Add the `/admin/…` routes to `app` (before any catch-all route); False when the API is
     not served: turned off, or authentication is off and `admin.without_auth` is not set."""
@@ -134,6 +146,7 @@ def mount_admin_api(
         quotas=quotas,
         teams=teams,
         clock=clock,
+        blocklists_changed=blocklists_changed,
     )
     authenticate = authenticator.authenticate if authenticator is not None else None
     guard = Guard(authenticate, config.auth.anonymous_team)

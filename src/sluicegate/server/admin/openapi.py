@@ -55,9 +55,9 @@ def openapi_document(
         "info": {
             "title": "sluicegate admin API",
             "version": version,
-            "description": "Keys, teams, quotas, usage, backends and the audit log. Admins may "
-            "do everything, operators may read, apps may not use it. Errors use OpenAI's "
-            "error shape.",
+            "description": "Keys, teams, blocklists, quotas, usage, backends and the audit log. "
+            "Admins may do everything, operators may read, apps may not use it. Errors use "
+            "OpenAI's error shape.",
         },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": _SECURITY_SCHEMES},

@@ -9,10 +9,17 @@ removes that setting (JSON merge patch), an absent field keeps it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from sluicegate.admin.blocklist_specs import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_PATTERN_LENGTH,
+    MAX_PATTERNS,
+    MAX_TERM_LENGTH,
+    MAX_TERMS,
+)
 from sluicegate.admin.changes import MAX_LIMIT
 from sluicegate.admin.key_specs import MAX_TEXT_LENGTH
 from sluicegate.admin.keys import KeyState
@@ -188,6 +195,72 @@ class TeamPatch(RequestModel):
 
 class TeamDeleteQuery(RequestModel):
     force: bool = Field(default=False, description="Delete even while keys of the team still work.")
+
+
+# --- blocklists ------------------------------------------------------------------------------
+
+Term = Annotated[str, StringConstraints(max_length=MAX_TERM_LENGTH)]
+Pattern = Annotated[str, StringConstraints(max_length=MAX_PATTERN_LENGTH)]
+TERMS_TEXT = (
+    "Words or phrases, matched case-insensitively on word boundaries; kept without the spaces "
+    "around them, each once."
+)
+PATTERNS_TEXT = (
+    "Regular expressions (Python syntax), each once; matched on the text folded as terms are "
+    "(lower case), so written in lower case."
+)
+DESCRIPTION_TEXT = "What the list is for; one line."
+
+
+class BlocklistView(ResponseModel):
+    name: str
+    description: str
+    terms: list[str] = Field(description=TERMS_TEXT)
+    patterns: list[str] = Field(description=PATTERNS_TEXT)
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class BlocklistSummaryView(ResponseModel):
+    """A list without its entries: lists may be long, and their entries sensitive."""
+
+    name: str
+    description: str
+    term_count: int
+    pattern_count: int
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class BlocklistList(ResponseModel):
+    data: list[BlocklistSummaryView]
+
+
+class BlocklistPut(RequestModel):
+    """The whole list; what is left out is empty."""
+
+    terms: list[Term] = Field(default_factory=list, max_length=MAX_TERMS, description=TERMS_TEXT)
+    patterns: list[Pattern] = Field(
+        default_factory=list, max_length=MAX_PATTERNS, description=PATTERNS_TEXT
+    )
+    description: str = Field(
+        default="", max_length=MAX_DESCRIPTION_LENGTH, description=DESCRIPTION_TEXT
+    )
+
+
+class BlocklistPatch(RequestModel):
+    """Entries to add or remove, and a new description; what is left out stays as it is.
+    Adding an entry the list holds, or removing one it does not, changes nothing."""
+
+    add_terms: list[Term] | None = Field(default=None, max_length=MAX_TERMS)
+    remove_terms: list[Term] | None = Field(default=None, max_length=MAX_TERMS)
+    add_patterns: list[Pattern] | None = Field(default=None, max_length=MAX_PATTERNS)
+    remove_patterns: list[Pattern] | None = Field(default=None, max_length=MAX_PATTERNS)
+    description: str | None = Field(
+        default=None,
+        max_length=MAX_DESCRIPTION_LENGTH,
+        description='`""` or null clears it.',
+    )
 
 
 # --- quotas, usage, backends, audit ----------------------------------------------------------

@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sluicegate.admin.keys import key_status
+from sluicegate.core.blocklists import BlocklistRecord
 from sluicegate.core.budget import DEFAULT_ALERT_AT, Budget, parse_budget
 from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.identity import KeyRecord, TeamRecord
 from sluicegate.server.admin.schemas import (
+    BlocklistSummaryView,
+    BlocklistView,
     BudgetView,
     KeyLimitsView,
     KeyView,
@@ -53,6 +56,29 @@ def team_view(record: TeamRecord) -> TeamView:
         limits=TeamLimitsView(tpm=record.limits.tpm, rpm=record.limits.rpm),
         budget=budget_view(record.budget),
         created_at=record.created_at,
+    )
+
+
+def blocklist_view(record: BlocklistRecord) -> BlocklistView:
+    return BlocklistView(
+        name=record.name,
+        description=record.description,
+        terms=list(record.terms),
+        patterns=list(record.patterns),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def blocklist_summary(record: BlocklistRecord) -> BlocklistSummaryView:
+    """A list without its entries, for listings."""
+    return BlocklistSummaryView(
+        name=record.name,
+        description=record.description,
+        term_count=len(record.terms),
+        pattern_count=len(record.patterns),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
 
 

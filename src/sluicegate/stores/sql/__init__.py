@@ -1,9 +1,11 @@
-"""SQL stores (SQLite by default, PostgreSQL at scale): keys, teams, usage ledger, audit log.
+"""SQL stores (SQLite by default, PostgreSQL at scale): keys, teams, blocklists, usage ledger,
+audit log.
 
 One schema, created and evolved by the Alembic migrations shipped in `migrations/`.
 """
 
 from sluicegate.stores.sql.audit import SqlAuditLog
+from sluicegate.stores.sql.blocklists import SqlBlocklistStore
 from sluicegate.stores.sql.database import Database, DatabaseOptions
 from sluicegate.stores.sql.errors import DuplicateKey, StoreError, StoreUnavailable
 from sluicegate.stores.sql.keys import SqlKeyStore
@@ -23,6 +25,7 @@ __all__ = [
     "DatabaseOptions",
     "DuplicateKey",
     "SqlAuditLog",
+    "SqlBlocklistStore",
     "SqlKeyStore",
     "SqlLedgerStore",
     "SqlStores",

@@ -97,6 +97,17 @@ usage_records = Table(
     Index(None, "backend", "at"),
 )
 
+blocklists = Table(
+    "blocklists",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("terms", JsonDocument, nullable=False, server_default=text("'[]'")),
+    Column("patterns", JsonDocument, nullable=False, server_default=text("'[]'")),
+    Column("description", String(500), nullable=False, server_default=text("''")),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

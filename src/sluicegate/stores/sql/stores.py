@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sluicegate.stores.sql.audit import SqlAuditLog
+from sluicegate.stores.sql.blocklists import SqlBlocklistStore
 from sluicegate.stores.sql.database import Database, DatabaseOptions
 from sluicegate.stores.sql.errors import StoreError
 from sluicegate.stores.sql.keys import SqlKeyStore
@@ -25,6 +26,7 @@ class SqlStores:
     ledger: SqlLedgerStore
     audit: SqlAuditLog
     teams: SqlTeamStore
+    blocklists: SqlBlocklistStore
 
     @classmethod
     def create(cls, url: str, options: DatabaseOptions | None = None) -> SqlStores:
@@ -36,6 +38,7 @@ class SqlStores:
             SqlLedgerStore(database),
             SqlAuditLog(database),
             SqlTeamStore(database),
+            SqlBlocklistStore(database),
         )
 
     async def prepare(self, *, auto_upgrade: bool | None = None) -> None:

@@ -1,10 +1,6 @@
 """Managed teams in SQL: `core.identity.TeamStore` on SQLite or PostgreSQL.
 
-`put` is an upsert that never loses a team's creation time: an UPDATE first, then an INSERT
-that does nothing on a clash (another writer created the team meanwhile), then the UPDATE
-again. That works the same on both databases, with no read-then-write race: on SQLite the
-write transaction holds the lock from its start; on PostgreSQL the INSERT waits for the rival
-insert to commit and the second UPDATE then sees its row.
+`put` is the upsert of `stores.sql.named_rows`, which never loses a team's creation time.
 """
 
 from __future__ import annotations
@@ -12,15 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import RowMapping
 
 from sluicegate.core.clock import Clock, SystemClock
 from sluicegate.core.identity import Limits, TeamRecord
 from sluicegate.stores.sql.budgets import budget_columns, budget_of
 from sluicegate.stores.sql.database import Database
-from sluicegate.stores.sql.errors import translated
+from sluicegate.stores.sql.named_rows import NamedRows
 from sluicegate.stores.sql.schema import teams
 from sluicegate.stores.sql.types import require_aware
 
@@ -29,13 +23,11 @@ class SqlTeamStore:
     """Teams by name; `updated_at` records the last write (from `clock`'s wall time)."""
 
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
-        self._db = database
+        self._rows = NamedRows(database, teams, "a team")
         self._clock = clock or SystemClock()
 
     async def get(self, name: str) -> TeamRecord | None:
-        query = select(teams).where(teams.c.name == name)
-        async with translated("reading a team"), self._db.engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+        row = await self._rows.get(name)
         return None if row is None else _record(row)
 
     async def put(self, record: TeamRecord) -> bool:
@@ -43,38 +35,15 @@ class SqlTeamStore:
         creation time it was stored with (the new record's is used only if none was)."""
         row = _row(record)
         row["updated_at"] = datetime.fromtimestamp(self._clock.wall(), UTC)
-        async with translated("storing a team"), self._db.writer.begin() as conn:
-            if await self._replace(conn, row):
-                return False
-            inserted = await conn.execute(self._insert_if_absent(row))
-            if inserted.rowcount:
-                return True
-            await self._replace(conn, row)
-            return False
+        return await self._rows.put(row)
 
     async def delete(self, name: str) -> bool:
-        statement = delete(teams).where(teams.c.name == name)
-        async with translated("deleting a team"), self._db.writer.begin() as conn:
-            result = await conn.execute(statement)
-        return bool(result.rowcount)
+        return await self._rows.delete(name)
 
     async def list(self) -> list[TeamRecord]:
         """Every team, ordered by name (by code point, the same on every database)."""
-        async with translated("listing teams"), self._db.engine.connect() as conn:
-            rows = (await conn.execute(select(teams))).mappings().all()
+        rows = await self._rows.all("teams")
         return sorted((_record(row) for row in rows), key=lambda team: team.name)
-
-    async def _replace(self, conn: AsyncConnection, row: dict[str, Any]) -> bool:
-        values = {name: value for name, value in row.items() if name not in ("name", "created_at")}
-        if row["created_at"] is not None:
-            created = literal(row["created_at"], teams.c.created_at.type)
-            values["created_at"] = func.coalesce(teams.c.created_at, created)
-        statement = update(teams).where(teams.c.name == row["name"]).values(values)
-        return bool((await conn.execute(statement)).rowcount)
-
-    def _insert_if_absent(self, row: dict[str, Any]) -> Any:
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        return dialect.insert(teams).values(row).on_conflict_do_nothing(index_elements=["name"])
 
 
 def _row(record: TeamRecord) -> dict[str, Any]:

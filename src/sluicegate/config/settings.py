@@ -24,6 +24,7 @@ from sluicegate.config.pricing import PricingSettings
 from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.safety import SafetySettings
 from sluicegate.config.strict import Strict
+from sluicegate.config.telemetry import MetricsSettings
 
 CATCH_ALL = "*"
 __all__ = ["ApiKeyAuth", "BackendAuth", "BearerAuth", "EntraAuth", "GatewayConfig", "NoAuth"]
@@ -130,6 +131,8 @@ class GatewayConfig(Strict):
     ledger: LedgerSettings = LedgerSettings()
     admin: AdminSettings = AdminSettings()
     """The admin HTTP API under `/admin/…`; not mounted while authentication is off."""
+    metrics: MetricsSettings = MetricsSettings()
+    """`GET /metrics` in the Prometheus text format, for admin and operator keys."""
     pricing: PricingSettings = PricingSettings()
     """Per-model token prices and the PTU unit price: every request's cost, and budgets."""
     safety: SafetySettings = SafetySettings()

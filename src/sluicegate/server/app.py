@@ -34,8 +34,10 @@ from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
 from sluicegate.safety.remote import AzureContentSafety, GuardModel, HeaderSource, static_headers
 from sluicegate.server.admin import mount_admin_api
+from sluicegate.server.admin.endpoints import Guard
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
+from sluicegate.server.metrics_endpoint import METRICS_PATH, metrics_handler
 from sluicegate.server.openai_api import ModelApi
 from sluicegate.stores.budget_memory import MemoryBudgetStore
 from sluicegate.stores.budget_redis import RedisBudgetStore
@@ -44,6 +46,7 @@ from sluicegate.stores.quota_memory import MemoryQuotaStore
 from sluicegate.stores.quota_redis import RedisQuotaStore
 from sluicegate.stores.sql import SqlStores
 from sluicegate.stores.sql.spend import SqlSpendSource
+from sluicegate.telemetry.metrics import GatewayMetrics
 from sluicegate.wire.endpoints import Endpoint
 
 
@@ -117,7 +120,8 @@ def create_gateway(
     policies.append(build_safety_policy(config.safety, catalog, remote))
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
-    api = ModelApi(config, router, policies, clock)
+    metrics = GatewayMetrics() if config.metrics.enabled else None
+    api = ModelApi(config, router, policies, clock, metrics)
     authenticator = auth.authenticator
     health = HealthApi(
         router,
@@ -139,6 +143,9 @@ def create_gateway(
         app.router.add_get(path, health.models, allow_head=False)
     app.router.add_get("/healthz", health.healthz, allow_head=False)
     app.router.add_get("/readyz", health.readyz, allow_head=False)
+    if metrics is not None:
+        guard = Guard(authenticator.authenticate if authenticator is not None else None)
+        app.router.add_get(METRICS_PATH, metrics_handler(metrics, guard), allow_head=False)
     mount_admin_api(
         app,
         config,

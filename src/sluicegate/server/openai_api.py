@@ -30,6 +30,7 @@ from sluicegate.routing.router import Router
 from sluicegate.server.errors import error_response
 from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, RequestIds
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
+from sluicegate.telemetry.metrics import GatewayMetrics
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import (
     PROMPT_VERSION_HEADER,
@@ -57,9 +58,11 @@ class ModelApi:
         router: Router,
         policies: Sequence[Policy],
         clock: Clock,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self._router = router
         self._clock = clock
+        self._metrics = metrics
         self._request_ids = RequestIds()
         self._max_body = config.server.max_body_bytes
         self._timeout = config.routing.request_timeout_seconds
@@ -106,6 +109,9 @@ class ModelApi:
         started = clock.now()
         request_id = self._request_ids()
         exchange: Exchange | None = None
+        refusal: GatewayError | None = None
+        if self._metrics is not None:
+            self._metrics.request_started()
         try:
             if request.method != "POST":
                 raise MethodNotAllowed(f"{request.method} is not allowed here; use POST.")
@@ -135,6 +141,7 @@ class ModelApi:
             reply = await chain(exchange)
             return await self._respond(request, exchange, reply)
         except GatewayError as error:
+            refusal = error
             return self._fail(error, request_id, started, exchange)
         except web.HTTPException:
             raise
@@ -142,15 +149,27 @@ class ModelApi:
             raise  # the client left mid-reply: there is no one to answer
         except Exception:
             log.exception("unexpected error handling request %s", request_id)
-            return self._fail(
-                InternalError(f"The gateway failed unexpectedly; request id {request_id}."),
-                request_id,
-                started,
-                exchange,
-            )
+            refusal = InternalError(f"The gateway failed unexpectedly; request id {request_id}.")
+            return self._fail(refusal, request_id, started, exchange)
         finally:
             if exchange is not None:
                 await exchange.finish()
+            if self._metrics is not None:
+                self._record(exchange, endpoint, refusal, clock.now() - started)
+
+    def _record(
+        self,
+        exchange: Exchange | None,
+        endpoint: Endpoint,
+        refusal: GatewayError | None,
+        seconds: float,
+    ) -> None:
+        assert self._metrics is not None
+        status = exchange.status if exchange is not None else None
+        if status is None:
+            status = refusal.status if refusal is not None else 499  # the client left
+        code = (refusal.code or refusal.error_type) if refusal is not None else None
+        self._metrics.request_finished(exchange, endpoint.operation, status, seconds, code)
 
     async def _read_body(self, request: web.Request) -> bytes:
         length = request.content_length

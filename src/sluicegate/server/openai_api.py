@@ -152,10 +152,12 @@ class ModelApi:
             refusal = InternalError(f"The gateway failed unexpectedly; request id {request_id}.")
             return self._fail(refusal, request_id, started, exchange)
         finally:
-            if exchange is not None:
-                await exchange.finish()
-            if self._metrics is not None:
-                self._record(exchange, endpoint, refusal, clock.now() - started)
+            try:
+                if exchange is not None:
+                    await exchange.finish()
+            finally:
+                if self._metrics is not None:
+                    self._record(exchange, endpoint, refusal, clock.now() - started)
 
     def _record(
         self,

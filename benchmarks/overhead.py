@@ -14,6 +14,7 @@ Phases, each after a warm-up:
 
     .venv/bin/python -m benchmarks.overhead [--duration 10] [--out results.json]
         [--rates 100,500,1000] [--core-only | --redis-url redis://127.0.0.1:6379/0]
+        [--no-safety]
 
 Results print as a Markdown table and are written as JSON (default
 `/tmp/sluicegate-overhead.json`); docs/performance.md records them.
@@ -158,11 +159,14 @@ def gateway_file(
     upstream: str,
     *,
     core_only: bool,
+    safety: bool = True,
     redis: RedisCounters | None = None,
 ) -> Path:
-    """By default authentication is on (a cached key lookup per request) and a quota applies to
-    every call (a reservation and its reconciliation), so the whole policy chain is measured;
-    `core_only` turns both off to measure the proxy alone; `redis` keeps the counters there."""
+    """By default authentication is on (a cached key lookup per request), a quota applies to
+    every call (a reservation and its reconciliation) and the default safety profile checks
+    prompts and replies, so the whole policy chain is measured; `core_only` turns all three off
+    to measure the proxy alone, `safety=False` only the safety checks; `redis` keeps the
+    counters there."""
     unlimited = {"tpm": 10**12, "rpm": 10**12}
     quotas: dict[str, Any] = {"models": {} if core_only else {"*": unlimited}}
     if redis is not None:
@@ -176,6 +180,8 @@ def gateway_file(
         "auth": {"enabled": not core_only},
         "database_url": f"sqlite+aiosqlite:///{directory / 'gateway.db'}",
     }
+    if core_only or not safety:
+        settings["safety"] = {"default_profile": "off"}
     path = directory / "gateway.yaml"
     path.write_text(json.dumps(settings))
     return path
@@ -319,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         help="authentication off and no quotas: the proxy alone",
     )
     parser.add_argument(
+        "--no-safety",
+        action="store_true",
+        help="the whole chain but the safety checks (default_profile: off)",
+    )
+    parser.add_argument(
         "--redis-url",
         help="keep the quota counters in this Redis (e.g. redis://127.0.0.1:6379/0), as "
         "replicas share them, instead of in the gateway process",
@@ -363,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                             gateway_port,
                             f"{sim_url}/v1",
                             core_only=args.core_only,
+                            safety=not args.no_safety,
                             redis=redis,
                         )
                     ),
@@ -401,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": machine(),
                 "duration_s": args.duration,
                 "core_only": args.core_only,
+                "safety": not (args.core_only or args.no_safety),
                 "quota_counters": "redis" if redis is not None else "process",
                 "results": {name: result.to_dict() for name, result in results.items()},
                 "gateway_cpu": gateway_cpu,

@@ -144,6 +144,13 @@ async def test_only_admins_and_operators_may_read_it(gateway: Scraped) -> None:
     assert "operator" in text
     assert gateway.app_key not in text
     assert (await scrape(gateway.url, gateway.operator_key))[0] == 200
+    headers = {"Authorization": f"Bearer {gateway.operator_key}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{gateway.url}/metrics", headers=headers) as response,
+    ):
+        assert response.status == 405
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
 
 
 async def test_turned_off_it_is_not_served_and_open_without_auth_when_on() -> None:

@@ -34,7 +34,7 @@ from sluicegate.routing.cooldown import MemoryCooldownStore
 from sluicegate.routing.router import Router, build_router
 from sluicegate.safety.remote import AzureContentSafety, GuardModel, HeaderSource, static_headers
 from sluicegate.server.admin import mount_admin_api
-from sluicegate.server.admin.endpoints import Guard
+from sluicegate.server.admin.endpoints import Guard, method_not_allowed
 from sluicegate.server.fallback import not_found
 from sluicegate.server.health import HealthApi
 from sluicegate.server.metrics_endpoint import METRICS_PATH, metrics_handler
@@ -146,6 +146,7 @@ def create_gateway(
     if metrics is not None:
         guard = Guard(authenticator.authenticate if authenticator is not None else None)
         app.router.add_get(METRICS_PATH, metrics_handler(metrics, guard), allow_head=False)
+        app.router.add_route("*", METRICS_PATH, method_not_allowed(["GET"]))
     mount_admin_api(
         app,
         config,

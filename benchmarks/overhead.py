@@ -14,7 +14,7 @@ Phases, each after a warm-up:
 
     .venv/bin/python -m benchmarks.overhead [--duration 10] [--out results.json]
         [--rates 100,500,1000] [--core-only | --redis-url redis://127.0.0.1:6379/0]
-        [--no-safety]
+        [--no-safety] [--no-telemetry] [--tracing]
 
 Results print as a Markdown table and are written as JSON (default
 `/tmp/sluicegate-overhead.json`); docs/performance.md records them.
@@ -33,9 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,16 +93,21 @@ def _host_port(url: str) -> tuple[str, int]:
 
 @contextmanager
 def process(
-    command: list[str], cpu: int, *, capture: bool = False
+    command: list[str], cpu: int, *, capture: bool = False, log: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` pinned to `cpu`; its standard error (the request log) goes to `log`, a
+    real file as a log shipper would tail, else nowhere."""
+    errors = log.open("wb") if log is not None else None
     child = subprocess.Popen(
         ["taskset", "-c", str(cpu), *command],
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors if errors is not None else subprocess.DEVNULL,
     )
     try:
         yield child
     finally:
+        if errors is not None:
+            errors.close()
         child.send_signal(signal.SIGTERM)
         try:
             child.wait(timeout=15)
@@ -160,13 +166,16 @@ def gateway_file(
     *,
     core_only: bool,
     safety: bool = True,
+    telemetry: bool = True,
+    traces_to: str | None = None,
     redis: RedisCounters | None = None,
 ) -> Path:
     """By default authentication is on (a cached key lookup per request), a quota applies to
     every call (a reservation and its reconciliation) and the default safety profile checks
     prompts and replies, so the whole policy chain is measured; `core_only` turns all three off
     to measure the proxy alone, `safety=False` only the safety checks; `redis` keeps the
-    counters there."""
+    counters there. `telemetry=False` turns the request log and the metrics off; `traces_to`
+    turns tracing on, exporting over OTLP/HTTP to that URL."""
     unlimited = {"tpm": 10**12, "rpm": 10**12}
     quotas: dict[str, Any] = {"models": {} if core_only else {"*": unlimited}}
     if redis is not None:
@@ -182,6 +191,11 @@ def gateway_file(
     }
     if core_only or not safety:
         settings["safety"] = {"default_profile": "off"}
+    if not telemetry:
+        settings["request_log"] = {"enabled": False}
+        settings["metrics"] = {"enabled": False}
+    if traces_to is not None:
+        settings["tracing"] = {"enabled": True, "exporter": "otlp", "endpoint": traces_to}
     path = directory / "gateway.yaml"
     path.write_text(json.dumps(settings))
     return path
@@ -330,6 +344,17 @@ def main(argv: list[str] | None = None) -> int:
         help="the whole chain but the safety checks (default_profile: off)",
     )
     parser.add_argument(
+        "--no-telemetry",
+        action="store_true",
+        help="the request log and the metrics off (what they cost, against a default run)",
+    )
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="trace every request, exporting over OTLP/HTTP to a stand-in collector "
+        "(benchmarks.otlp_sink) on the load generator's core",
+    )
+    parser.add_argument(
         "--redis-url",
         help="keep the quota counters in this Redis (e.g. redis://127.0.0.1:6379/0), as "
         "replicas share them, instead of in the gateway process",
@@ -358,11 +383,15 @@ def main(argv: list[str] | None = None) -> int:
         sim_url = f"http://127.0.0.1:{sim_port}"
         gateway_url = f"http://127.0.0.1:{gateway_port}"
         sim_config = simulator_file(Path(scratch), sim_port)
+        sink_port = free_port()
+        sink_url = f"http://127.0.0.1:{sink_port}"
+        sink_command = [sys.executable, "-m", "benchmarks.otlp_sink", "--port", str(sink_port)]
         with (
             process(
                 [*executable, "simulate", "--config", str(sim_config), "--log-level", "warning"],
                 LOAD_CPU,
             ),
+            process(sink_command, LOAD_CPU) if args.tracing else nullcontext(),
             process(
                 [
                     *executable,
@@ -375,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
                             f"{sim_url}/v1",
                             core_only=args.core_only,
                             safety=not args.no_safety,
+                            telemetry=not args.no_telemetry,
+                            traces_to=f"{sink_url}/v1/traces" if args.tracing else None,
                             redis=redis,
                         )
                     ),
@@ -383,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                 ],
                 GATEWAY_CPU,
                 capture=True,
+                log=Path(scratch) / "gateway.log",
             ) as gateway,
         ):
             wait_ready(sim_url)
@@ -404,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if redis is not None:
                     redis.drop()
+            exported = _exported_traces(sink_url) if args.tracing else None
     report = table(results, gateway_cpu, args.rates)
     print()
     print(report)
@@ -414,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
                 "duration_s": args.duration,
                 "core_only": args.core_only,
                 "safety": not (args.core_only or args.no_safety),
+                "telemetry": not args.no_telemetry,
+                "tracing": exported,
                 "quota_counters": "redis" if redis is not None else "process",
                 "results": {name: result.to_dict() for name, result in results.items()},
                 "gateway_cpu": gateway_cpu,
@@ -422,8 +457,21 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
+    if exported is not None:
+        print(f"\ntraces exported to the collector: {exported}")
     print(f"\nwritten to {args.out}")
     return 0
+
+
+def _exported_traces(sink_url: str) -> dict[str, int]:
+    """What the stand-in collector received, after the gateway's batches had time to leave."""
+    wait_ready(sink_url)
+    time.sleep(6.0)  # the batch processor exports every 5 s by default
+    with urllib.request.urlopen(f"{sink_url}/stats", timeout=5) as response:
+        counts: dict[str, int] = json.loads(response.read())
+    if not counts["exports"]:
+        raise RuntimeError("tracing was on but the collector received no spans")
+    return counts
 
 
 def _rates(text: str) -> tuple[int, ...]:

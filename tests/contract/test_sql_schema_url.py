@@ -25,7 +25,17 @@ from sluicegate.stores.sql import (
     upgrade,
 )
 
-TABLES = {"teams", "api_keys", "usage_records", "audit_log", "blocklists", "alembic_version"}
+TABLES = {
+    "teams",
+    "api_keys",
+    "usage_records",
+    "audit_log",
+    "blocklists",
+    "feedback",
+    "gateway_secrets",
+    "captures",
+    "alembic_version",
+}
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 

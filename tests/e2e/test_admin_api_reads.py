@@ -279,7 +279,7 @@ async def test_the_openapi_document_describes_every_mounted_route(stack: AdminSt
     }
     documented = {(method, path) for path, item in document["paths"].items() for method in item}
     assert mounted == documented
-    assert len(mounted) == 21
+    assert len(mounted) == 22
 
     schemes = document["components"]["securitySchemes"]
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}

@@ -8,7 +8,8 @@ from tests.exchanges import make_exchange
 from sluicegate.core.errors import AttemptSummary
 from sluicegate.core.exchange import ShieldEvent, Usage
 from sluicegate.core.identity import Principal, Role
-from sluicegate.telemetry.metrics import GatewayMetrics
+from sluicegate.core.usage_sink import LedgerLag
+from sluicegate.telemetry.metrics import BackendGauge, GatewayMetrics
 
 
 def sample(metrics: GatewayMetrics, name: str, **labels: str) -> float | None:
@@ -86,3 +87,76 @@ def test_each_gateway_has_its_own_registry() -> None:
     first.request_started()
     assert sample(second, "sluicegate_requests_in_flight") == 0.0
     assert b"sluicegate_requests_in_flight 1.0" in first.render()
+
+
+def test_time_per_output_token_spillover_and_utilization_from_one_stream() -> None:
+    metrics = GatewayMetrics()
+    exchange = make_exchange(
+        stream=True,
+        started_at=0.0,
+        route="gpt-4o",
+        served_by="payg",
+        status=200,
+        usage=Usage(prompt_tokens=10, completion_tokens=11, total_tokens=21),
+        spilled_over=True,
+        utilization=0.42,
+    )
+    exchange.first_byte_at = 0.5
+    metrics.request_finished(exchange, "chat", 200, 1.5, None)
+
+    labels = {"gen_ai_operation_name": "chat", "gen_ai_request_model": "gpt-4o", "backend": "payg"}
+    tpot = "gen_ai_server_time_per_output_token_seconds"
+    # (1.5 s - 0.5 s) over the 10 tokens after the first
+    assert sample(metrics, f"{tpot}_sum", **labels) == pytest.approx(0.1)
+    spill = "sluicegate_spillover_total"
+    assert sample(metrics, spill, gen_ai_request_model="gpt-4o", backend="payg") == 1.0
+    ratio = "sluicegate_backend_ptu_utilization_ratio"
+    assert sample(metrics, ratio, backend="payg") == pytest.approx(0.42)
+
+
+def test_no_time_per_output_token_for_one_token_or_a_failed_stream() -> None:
+    metrics = GatewayMetrics()
+    for tokens, status in ((1, 200), (30, 500)):
+        exchange = make_exchange(
+            stream=True,
+            route="gpt-4o",
+            served_by="payg",
+            status=status,
+            usage=Usage(prompt_tokens=3, completion_tokens=tokens, total_tokens=3 + tokens),
+        )
+        exchange.first_byte_at = 0.1
+        metrics.request_finished(exchange, "chat", status, 1.0, None)
+    labels = {"gen_ai_operation_name": "chat", "gen_ai_request_model": "gpt-4o", "backend": "payg"}
+    assert sample(metrics, "gen_ai_server_time_per_output_token_seconds_count", **labels) is None
+    assert sample(metrics, "sluicegate_spillover_total", gen_ai_request_model="gpt-4o",
+                  backend="payg") is None  # fmt: skip
+
+
+def test_backend_states_and_ledger_lag_are_read_at_scrape_time() -> None:
+    metrics = GatewayMetrics()
+    states = [BackendGauge("gpt-4o", "ptu", "ptu", 1, 0.0)]
+    lag = LedgerLag(
+        pending=3,
+        oldest_pending_age_s=1.25,
+        spool_bytes=900,
+        over_cap=False,
+        written=7,
+        write_failures=1,
+        cap_reached=0,
+        dropped=0,
+        corrupt=0,
+    )
+    metrics.watch_backends(lambda: states)
+    metrics.watch_ledger(lambda: lag)
+    labels = {"pool": "gpt-4o", "backend": "ptu", "kind": "ptu", "priority": "1"}
+    assert sample(metrics, "sluicegate_backend_up", **labels) == 1.0
+    states[0] = BackendGauge("gpt-4o", "ptu", "ptu", 1, 12.5)  # it was throttled since
+    assert sample(metrics, "sluicegate_backend_up", **labels) == 0.0
+    cooldown = "sluicegate_backend_cooldown_remaining_seconds"
+    assert sample(metrics, cooldown, **labels) == 12.5
+    assert sample(metrics, "sluicegate_ledger_pending_records") == 3.0
+    assert sample(metrics, "sluicegate_ledger_write_lag_seconds") == 1.25
+    assert sample(metrics, "sluicegate_ledger_spool_bytes") == 900.0
+    assert sample(metrics, "sluicegate_ledger_written_records_total") == 7.0
+    assert sample(metrics, "sluicegate_ledger_write_failures_total") == 1.0
+    assert b"sluicegate_ledger_dropped_records_total 0.0" in metrics.render()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sluicegate.core.ledger import AuditEntry, UsageRecord
-from sluicegate.stores.sql.schema import usage_records
+from sluicegate.stores.sql.schema import captures, usage_records
 from sluicegate.stores.sql.types import UtcDateTime
 
 TOKYO = timezone(timedelta(hours=9))
@@ -51,9 +51,11 @@ def test_none_passes_through() -> None:
 
 
 def test_every_usage_field_has_a_column() -> None:
-    fields = {field.name for field in dataclasses.fields(UsageRecord)}
+    # A capture is stored beside its record, in the `captures` table, in the same transaction.
+    fields = {field.name for field in dataclasses.fields(UsageRecord)} - {"capture"}
     columns = {column.name for column in usage_records.columns} - {"id"}
     assert fields == columns
+    assert {"request_id", "request", "response"} <= {column.name for column in captures.columns}
 
 
 def _usage(**changes: object) -> UsageRecord:

@@ -29,9 +29,10 @@ from sluicegate.backends.stream import UpstreamStream
 from sluicegate.backends.targets import body_rewriter, target_urls
 from sluicegate.config.settings import BackendSettings, RoutingSettings
 from sluicegate.core.clock import Clock
-from sluicegate.core.errors import UpstreamConnectError, UpstreamTimeout
+from sluicegate.core.errors import GatewayError, UpstreamConnectError, UpstreamTimeout
 from sluicegate.core.exchange import Exchange
 from sluicegate.core.reply import Reply
+from sluicegate.telemetry.tracing import AttemptTarget, begin_attempt
 
 KEEPALIVE_SECONDS = 30.0
 """How long an idle upstream connection stays pooled."""
@@ -70,6 +71,7 @@ class HttpBackend:
         self._fixed_headers: Mapping[str, str] = fixed
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._trace_target = AttemptTarget.of(settings)
 
     @property
     def name(self) -> str:
@@ -97,20 +99,33 @@ class HttpBackend:
         if bound <= 0:
             raise UpstreamTimeout(f"backend '{self._name}': no time left before the deadline")
         session = self._session or self._open()
+        # The attempt's span when the request is traced; one None check when it is not.
+        attempt = None
+        if exchange.trace is not None:
+            attempt = begin_attempt(exchange, self._trace_target)
         try:
             async with asyncio.timeout(bound):
                 headers = await self._request_headers(exchange)
+                if attempt is not None:
+                    attempt.inject(headers)
                 response = await self._post(session, exchange, headers)
-                return await self._reply(response, exchange)
+                reply = await self._reply(response, exchange)
         except UpstreamCredentialsError as exc:
-            raise UpstreamCredentialsError(f"backend '{self._name}': {exc.message}") from None
+            error: GatewayError = UpstreamCredentialsError(f"backend '{self._name}': {exc.message}")
         except Exception as exc:
-            raise translate(
+            error = translate(
                 exc,
                 self._name,
                 first_byte_bound=bound,
                 connect_timeout=self._connect_timeout,
-            ) from None
+            )
+        else:
+            if attempt is not None:
+                attempt.replied(reply)
+            return reply
+        if attempt is not None:
+            attempt.failed(error)
+        raise error from None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._closed:

@@ -13,6 +13,7 @@ import typer
 from sluicegate.config.loader import ConfigError, load_config, load_yaml, parse_document
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.config.simulator import SimulatorConfig
+from sluicegate.telemetry.request_log import REQUEST_LOGGER
 
 app = typer.Typer(
     name="sluicegate",
@@ -25,13 +26,17 @@ app = typer.Typer(
 
 def _add_groups() -> None:
     from sluicegate.cli.blocklists import blocklists_app
+    from sluicegate.cli.capture import capture_app
     from sluicegate.cli.database import db_app
+    from sluicegate.cli.feedback import feedback_app
     from sluicegate.cli.keys import keys_app
     from sluicegate.cli.teams import teams_app
     from sluicegate.cli.usage import usage_app
 
     app.add_typer(blocklists_app, name="blocklists")
+    app.add_typer(capture_app, name="capture")
     app.add_typer(db_app, name="db")
+    app.add_typer(feedback_app, name="feedback")
     app.add_typer(keys_app, name="keys")
     app.add_typer(teams_app, name="teams")
     app.add_typer(usage_app, name="usage")
@@ -174,14 +179,20 @@ def _override(config: GatewayConfig, host: str | None, port: int | None) -> Gate
 
 
 def _command_line_overrides(config: GatewayConfig, *, no_auth: bool) -> GatewayConfig:
-    """`--no-auth` and the `SLUICEGATE_DATABASE_URL`, `SLUICEGATE_REDIS_URL` and
-    `SLUICEGATE_LEDGER_SPOOL_DIR` environment variables win over the file."""
+    """`--no-auth` and the `SLUICEGATE_DATABASE_URL`, `SLUICEGATE_REDIS_URL`,
+    `SLUICEGATE_LEDGER_SPOOL_DIR` and `SLUICEGATE_FEEDBACK_SECRET` environment variables win
+    over the file."""
     from sluicegate.cli.database import database_url
 
     updates: dict[str, Any] = {"database_url": database_url(None, config)}
     spool_dir = os.environ.get("SLUICEGATE_LEDGER_SPOOL_DIR")
     if spool_dir:
         updates["ledger"] = config.ledger.model_copy(update={"spool_dir": spool_dir})
+    feedback_secret = os.environ.get("SLUICEGATE_FEEDBACK_SECRET")
+    if feedback_secret:
+        from sluicegate.cli.feedback import with_token_secret
+
+        updates["feedback"] = with_token_secret(config.feedback, feedback_secret)
     redis_url = os.environ.get("SLUICEGATE_REDIS_URL")
     if redis_url:
         updates["quotas"] = config.quotas.model_copy(update={"redis_url": redis_url})
@@ -202,13 +213,29 @@ def _upstream_auth(variable: str | None, kind: str) -> dict[str, object] | None:
     return {"type": kind, field: value}
 
 
+QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+"""Libraries whose debug logs would print SQL parameters (key hashes among them)."""
+
+
 def _configure_logging(level: str) -> None:
     numeric = getattr(logging, level.upper(), None)
     if not isinstance(numeric, int):
-        _fail(f"--log-level {level!r}: use debug, info, warning or error")
+        return _fail(f"--log-level {level!r}: use debug, info, warning or error")  # type: ignore[no-any-return]
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Database drivers log every statement with its parameters at debug level: key hashes,
+    # usage rows. `--log-level debug` is for the gateway's own decisions, not for those.
+    for chatty in QUIET_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(numeric, logging.INFO))
+    # The per-request lines are JSON objects already: print them bare, one per line, whatever
+    # the level of the other logs (request_log.enabled turns them off).
+    requests = logging.getLogger(REQUEST_LOGGER)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    requests.addHandler(handler)
+    requests.setLevel(logging.INFO)
+    requests.propagate = False
 
 
 def _fail(message: str) -> Any:

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sluicegate.config.admin import AdminSettings
 from sluicegate.config.auth import AuthSettings
+from sluicegate.config.capture import CaptureSettings
 from sluicegate.config.credentials import (
     ApiKeyAuth,
     BackendAuth,
@@ -19,12 +20,13 @@ from sluicegate.config.credentials import (
     EntraAuth,
     NoAuth,
 )
+from sluicegate.config.feedback import FeedbackSettings
 from sluicegate.config.ledger import LedgerSettings
 from sluicegate.config.pricing import PricingSettings
 from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.safety import SafetySettings
 from sluicegate.config.strict import Strict
-from sluicegate.config.telemetry import MetricsSettings
+from sluicegate.config.telemetry import MetricsSettings, RequestLogSettings, TracingSettings
 
 CATCH_ALL = "*"
 __all__ = ["ApiKeyAuth", "BackendAuth", "BearerAuth", "EntraAuth", "GatewayConfig", "NoAuth"]
@@ -129,10 +131,20 @@ class GatewayConfig(Strict):
     """Who may call: gateway-issued keys and JWT bearer tokens; on unless turned off."""
     quotas: QuotaSettings = QuotaSettings()
     ledger: LedgerSettings = LedgerSettings()
+    capture: CaptureSettings = CaptureSettings()
+    """Prompts and completions of selected requests, kept with their usage record; off by
+    default."""
+    feedback: FeedbackSettings = FeedbackSettings()
+    """User feedback on replies (`POST /v1/feedback`), joined with the usage ledger."""
     admin: AdminSettings = AdminSettings()
     """The admin HTTP API under `/admin/…`; not mounted while authentication is off."""
     metrics: MetricsSettings = MetricsSettings()
     """`GET /metrics` in the Prometheus text format, for admin and operator keys."""
+    tracing: TracingSettings = TracingSettings()
+    """OpenTelemetry spans per model request and upstream attempt; off unless enabled here or
+    by `OTEL_*` environment variables."""
+    request_log: RequestLogSettings = RequestLogSettings()
+    """One structured JSON line per model request."""
     pricing: PricingSettings = PricingSettings()
     """Per-model token prices and the PTU unit price: every request's cost, and budgets."""
     safety: SafetySettings = SafetySettings()
@@ -187,6 +199,17 @@ class GatewayConfig(Strict):
                     f"safety.routes names '{routed}', which is not a model route; routes: "
                     f"{', '.join(sorted(self.models))}"
                 )
+        for routed in self.capture.routes:
+            if routed not in self.models:
+                raise ValueError(
+                    f"capture.routes names '{routed}', which is not a model route; routes: "
+                    f"{', '.join(sorted(self.models))}"
+                )
+        if self.capture.enabled and not self.ledger.enabled:
+            raise ValueError(
+                "capture.enabled needs the usage ledger, which stores the captures: set "
+                "ledger.enabled: true or turn capture off"
+            )
         for backend in self.backends:
             if backend.ptu_units is not None and backend.kind != "ptu":
                 raise ValueError(

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from sluicegate.core.capture import Capture
 from sluicegate.core.errors import AttemptSummary
 from sluicegate.core.identity import Principal, TeamRecord
 from sluicegate.wire.endpoints import Endpoint
@@ -80,6 +81,22 @@ class Exchange:
     shield_events: list[ShieldEvent] = field(default_factory=list)
     """Every finding of the safety policies, for the request log and metrics."""
     first_byte_at: float | None = None
+    capture: Capture | None = None
+    """The request's prompt and completion as they passed the gateway, when capture selected
+    it; set by the capture policy's finish hook, which runs before the usage policy's (hooks
+    run innermost first), so the usage record carries it."""
+    spilled_over: bool = False
+    """Served by a pool member below the pool's first priority (PTU full, pay-as-you-go took
+    it); set by routing."""
+    utilization: float | None = None
+    """The serving deployment's provisioned-throughput utilization (0–1) as its reply
+    reported it (`azure-openai-deployment-utilization`), when it did."""
+    cost: float | None = None
+    """The request's cost in USD once accounting priced it (set at finish)."""
+    trace: object | None = None
+    """The request's trace (its span and context) while tracing is on; opaque outside
+    telemetry, which sets and reads it. None when tracing is off, so the hot path pays one
+    check."""
     _rewritten: bytes | None = None
     _finish_hooks: list[FinishHook] = field(default_factory=list)
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from sluicegate.core.capture import Capture
+
 Dimension = Literal["team", "key", "model", "backend"]
 """What a usage report groups by; `key` is the consumer (key id or token subject)."""
 
@@ -51,6 +53,8 @@ class UsageRecord:
     billing: str | None = None
     """`ptu` (prepaid provisioned throughput) or `paygo` (billed per token); None when no
     backend answered or its kind is unknown."""
+    capture: Capture | None = None
+    """The request's prompt and completion, when capture selected it (off by default)."""
 
     def __post_init__(self) -> None:
         if not self.request_id:

@@ -12,6 +12,9 @@ no status was decided yet).
 The record is built in a finish hook (after the last byte, on error, on disconnect) and handed
 to a `UsageSink`, which makes it durable before the hook returns and writes it to the ledger
 later, in batches.
+
+When the capture policy (inside this one) selected the request, the record carries its prompt
+and completion (`Exchange.capture`): they share the record's spool and database transaction.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class UsagePolicy:
         except Exception:
             log.exception("cannot build the usage record of request %s", exchange.request_id)
             return
+        exchange.cost = record.cost
         await self._sink.record(record)
 
     def record_for(self, exchange: Exchange) -> UsageRecord:
@@ -104,4 +108,5 @@ class UsagePolicy:
             ttft_ms=max(0.0, (ttft - started) * 1000.0) if ttft is not None else None,
             prompt_version=exchange.prompt_version,
             billing=self._billing.get(backend) if backend is not None else None,
+            capture=exchange.capture,
         )

@@ -81,6 +81,8 @@ class PriorityPool:
             reply = await self._attempt(member, exchange, attempts)
             if reply is not None:
                 exchange.served_by = reply.backend or member.name
+                if member.priority > self._tiers[0].priority:
+                    exchange.spilled_over = True
                 return reply
         raise exhausted(self._name, attempts, self._soonest_recovery(self._clock.now()))
 

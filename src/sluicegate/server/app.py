@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.engine import make_url
 
 from sluicegate.backends.credentials import CredentialProvider, credentials_for
@@ -22,6 +25,9 @@ from sluicegate.core.policy import Policy
 from sluicegate.core.quota import FailureMode, QuotaStore
 from sluicegate.policies.auth import build_auth_policy
 from sluicegate.policies.budget import BudgetPolicy
+from sluicegate.policies.capture import CapturePolicy, CaptureSelection
+from sluicegate.policies.feedback_header import FeedbackTokenPolicy
+from sluicegate.policies.feedback_tokens import FeedbackTokens
 from sluicegate.policies.pricing import Pricer
 from sluicegate.policies.quota import QuotaPolicy
 from sluicegate.policies.shields.blocklists import BlocklistCatalog
@@ -36,17 +42,25 @@ from sluicegate.safety.remote import AzureContentSafety, GuardModel, HeaderSourc
 from sluicegate.server.admin import mount_admin_api
 from sluicegate.server.admin.endpoints import Guard, method_not_allowed
 from sluicegate.server.fallback import not_found
+from sluicegate.server.feedback_api import FeedbackApi, mount_feedback_api
 from sluicegate.server.health import HealthApi
 from sluicegate.server.metrics_endpoint import METRICS_PATH, metrics_handler
 from sluicegate.server.openai_api import ModelApi
 from sluicegate.stores.budget_memory import MemoryBudgetStore
 from sluicegate.stores.budget_redis import RedisBudgetStore
+from sluicegate.stores.capture_retention import DAY_SECONDS, CapturePurger
+from sluicegate.stores.ledger_lookup import LedgerLookup
 from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
 from sluicegate.stores.quota_memory import MemoryQuotaStore
 from sluicegate.stores.quota_redis import RedisQuotaStore
-from sluicegate.stores.sql import SqlStores
+from sluicegate.stores.sql import SqlCaptureStore, SqlStores
+from sluicegate.stores.sql.feedback import SqlFeedbackStore
+from sluicegate.stores.sql.secrets import SqlSharedSecrets
 from sluicegate.stores.sql.spend import SqlSpendSource
-from sluicegate.telemetry.metrics import GatewayMetrics
+from sluicegate.telemetry.metrics import BackendGauge, GatewayMetrics
+from sluicegate.telemetry.request_log import RequestLog
+from sluicegate.telemetry.tracing import GatewayTracing
+from sluicegate.telemetry.tracing_setup import build_tracing
 from sluicegate.wire.endpoints import Endpoint
 
 
@@ -59,17 +73,29 @@ class Gateway:
     """Where gateway-issued keys live; None when authentication is off."""
     ledger: LedgerWriter | None
     """The usage ledger's writer; None when the ledger is off."""
+    tracing: GatewayTracing | None = None
+    """The tracing policy; None when tracing is off."""
 
 
 def create_gateway(
-    config: GatewayConfig, *, clock: Clock | None = None, rng: random.Random | None = None
+    config: GatewayConfig,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    environ: Mapping[str, str] | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Gateway:
     """Build the gateway's aiohttp application from a validated config.
 
     With authentication on, the SQL stores at `config.database_url` hold the keys; the schema
     is prepared (SQLite: upgraded; PostgreSQL: checked) when the application starts.
+    `environ` (default: the process's) supplies the `OTEL_*` variables; a `tracer_provider`
+    replaces the one tracing would build from config, and stays the caller's to shut down.
     """
     clock = clock or SystemClock()
+    tracing = build_tracing(
+        config, clock, os.environ if environ is None else environ, tracer_provider
+    )
     needs_database = config.auth.enabled or config.ledger.enabled
     stores = SqlStores.create(config.database_url) if needs_database else None
     managed = stores if config.auth.enabled else None
@@ -83,6 +109,13 @@ def create_gateway(
         config.auth, managed.keys if managed is not None else None, clock=clock, teams=teams
     )
     ledger = _ledger_writer(config, stores, clock)
+    purger = _capture_purger(config, stores if ledger is not None else None, clock)
+    feedback = (
+        SqlFeedbackStore(stores.database)
+        if stores is not None and config.feedback.enabled
+        else None
+    )
+    tokens = _feedback_tokens(config, stores, clock) if ledger is not None else None
     pricer = Pricer(config.pricing, config.backends, route_backends(config))
     backends: dict[str, Backend] = {
         settings.name: HttpBackend(
@@ -108,11 +141,21 @@ def create_gateway(
             )
         )
     if ledger is not None:
-        deployments = {b.name: b.deployment or b.model or "" for b in config.backends}
+        deployments = backend_deployments(config)
         billing = {b.name: b.kind for b in config.backends}
         policies.append(
             UsagePolicy(ledger, clock, deployments=deployments, billing=billing, cost=pricer.cost)
         )
+        if config.capture.enabled:  # inside usage, outside safety: see policies/capture.py
+            selected = config.capture
+            policies.append(
+                CapturePolicy(
+                    CaptureSelection.of(selected.routes, selected.teams, selected.subjects),
+                    selected.max_chars,
+                )
+            )
+    if tokens is not None:
+        policies.append(FeedbackTokenPolicy(tokens))
     catalog = BlocklistCatalog(
         config.safety.blocklists, stores.blocklists if stores is not None else None
     )
@@ -120,8 +163,15 @@ def create_gateway(
     policies.append(build_safety_policy(config.safety, catalog, remote))
     if config.streaming.request_usage:
         policies.append(RequestStreamUsage())
-    metrics = GatewayMetrics() if config.metrics.enabled else None
-    api = ModelApi(config, router, policies, clock, metrics)
+    metrics = _metrics(config, router, ledger)
+    request_log = (
+        RequestLog(deployments=backend_deployments(config), cost=pricer.cost)
+        if config.request_log.enabled
+        else None
+    )
+    if tracing is not None:
+        policies.insert(0, tracing)  # first: it sees every request and every refusal
+    api = ModelApi(config, router, policies, clock, metrics, request_log)
     authenticator = auth.authenticator
     health = HealthApi(
         router,
@@ -143,6 +193,16 @@ def create_gateway(
         app.router.add_get(path, health.models, allow_head=False)
     app.router.add_get("/healthz", health.healthz, allow_head=False)
     app.router.add_get("/readyz", health.readyz, allow_head=False)
+    if config.feedback.enabled:
+        feedback_api = FeedbackApi(
+            config.feedback,
+            clock,
+            store=feedback if ledger is not None else None,
+            lookup=LedgerLookup(ledger, stores.ledger) if ledger and stores else None,
+            authenticate=authenticator.authenticate if authenticator is not None else None,
+            tokens=tokens,
+        )
+        mount_feedback_api(app, feedback_api, cors=bool(config.feedback.cors_origins))
     if metrics is not None:
         guard = Guard(authenticator.authenticate if authenticator is not None else None)
         app.router.add_get(METRICS_PATH, metrics_handler(metrics, guard), allow_head=False)
@@ -157,14 +217,19 @@ def create_gateway(
         teams=teams,
         clock=clock,
         blocklists_changed=catalog.changed,
+        feedback=feedback,
     )
     app.router.add_route("*", "/{tail:.*}", not_found)
 
     async def prepare_stores(app: web.Application) -> None:
         if stores is not None:
             await stores.prepare()
+        if tokens is not None:
+            await tokens.start()
         if ledger is not None:
             await ledger.start()
+        if purger is not None:
+            purger.start()
         await catalog.start()
 
     async def close_all(app: web.Application) -> None:
@@ -175,15 +240,46 @@ def create_gateway(
         await budget_store.close()
         await catalog.stop()
         await remote.close()
+        if purger is not None:
+            await purger.stop()
         if ledger is not None:
             await ledger.stop(config.ledger.stop_deadline_seconds)
         if stores is not None:
             await stores.close()
+        if tracing is not None:
+            await tracing.close()
 
     app.on_startup.append(prepare_stores)
     app.on_cleanup.append(close_all)
     keys = stores.keys if stores is not None and config.auth.enabled else None
-    return Gateway(config=config, app=app, router=router, keys=keys, ledger=ledger)
+    return Gateway(config=config, app=app, router=router, keys=keys, ledger=ledger, tracing=tracing)
+
+
+def backend_deployments(config: GatewayConfig) -> dict[str, str]:
+    """Each backend's deployment: its Azure deployment, else the upstream model it serves."""
+    return {b.name: b.deployment or b.model or "" for b in config.backends}
+
+
+def _metrics(
+    config: GatewayConfig, router: Router, ledger: LedgerWriter | None
+) -> GatewayMetrics | None:
+    """The metrics registry, watching the routing state and the ledger's lag at scrape time."""
+    if not config.metrics.enabled:
+        return None
+    metrics = GatewayMetrics()
+    pools = router.pools()
+
+    def backend_states() -> list[BackendGauge]:
+        return [
+            BackendGauge(name, state.name, state.kind, state.priority, state.cooling_for_s)
+            for name, pool in pools.items()
+            for state in pool.state()
+        ]
+
+    metrics.watch_backends(backend_states)
+    if ledger is not None:
+        metrics.watch_ledger(ledger.lag)
+    return metrics
 
 
 RemoteAuth = SubscriptionKeyAuth | ApiKeyAuth | BearerAuth | NoAuth | EntraAuth
@@ -266,6 +362,35 @@ def _ledger_writer(
         max_spool_bytes=settings.max_spool_bytes,
     )
     return LedgerWriter(stores.ledger, spool_directory(config), options, clock=clock)
+
+
+def _feedback_tokens(
+    config: GatewayConfig, stores: SqlStores | None, clock: Clock
+) -> FeedbackTokens | None:
+    """Feedback tokens on successful replies when `feedback.tokens` is on; signed with the
+    configured secret, else with one generated once and kept in the database."""
+    settings = config.feedback
+    if not (settings.enabled and settings.tokens) or stores is None:
+        return None
+    secret = settings.token_secret.get_secret_value() if settings.token_secret else None
+    shared = SqlSharedSecrets(stores.database, clock)
+    return FeedbackTokens(clock, settings.token_ttl_seconds, secret=secret, secrets_store=shared)
+
+
+def _capture_purger(
+    config: GatewayConfig, stores: SqlStores | None, clock: Clock
+) -> CapturePurger | None:
+    """Retention for captures wherever the ledger (which stores them) is on, even with capture
+    off: turning capture off must not keep what it captured past its retention."""
+    if stores is None:
+        return None
+    settings = config.capture
+    return CapturePurger(
+        SqlCaptureStore(stores.database),
+        retention_s=settings.retention_days * DAY_SECONDS,
+        interval_s=settings.purge_interval_seconds,
+        clock=clock,
+    )
 
 
 def spool_directory(config: GatewayConfig) -> Path:

@@ -31,6 +31,7 @@ from sluicegate.server.errors import error_response
 from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, RequestIds
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
 from sluicegate.telemetry.metrics import GatewayMetrics
+from sluicegate.telemetry.request_log import RequestLog, RequestOutcome
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import (
     PROMPT_VERSION_HEADER,
@@ -38,6 +39,7 @@ from sluicegate.wire.request import (
     parse_prompt_version,
     parse_request,
 )
+from sluicegate.wire.utilization import UTILIZATION_HEADER, parse_utilization
 
 log = logging.getLogger("sluicegate.server")
 
@@ -47,6 +49,8 @@ BACKEND = "x-sluicegate-backend"
 ATTEMPTS = "x-sluicegate-attempts"
 OVERHEAD = "x-sluicegate-overhead-ms"
 ROUTE = "x-sluicegate-route"
+CLIENT_CLOSED = 499
+"""The status of a request whose client left before one was decided (nginx's code)."""
 
 
 class ModelApi:
@@ -59,10 +63,12 @@ class ModelApi:
         policies: Sequence[Policy],
         clock: Clock,
         metrics: GatewayMetrics | None = None,
+        request_log: RequestLog | None = None,
     ) -> None:
         self._router = router
         self._clock = clock
         self._metrics = metrics
+        self._request_log = request_log
         self._request_ids = RequestIds()
         self._max_body = config.server.max_body_bytes
         self._timeout = config.routing.request_timeout_seconds
@@ -156,22 +162,41 @@ class ModelApi:
                 if exchange is not None:
                     await exchange.finish()
             finally:
-                if self._metrics is not None:
-                    self._record(exchange, endpoint, refusal, clock.now() - started)
+                if self._metrics is not None or self._request_log is not None:
+                    self._record(request, request_id, exchange, endpoint, refusal, started)
 
     def _record(
         self,
+        request: web.Request,
+        request_id: str,
         exchange: Exchange | None,
         endpoint: Endpoint,
         refusal: GatewayError | None,
-        seconds: float,
+        started: float,
     ) -> None:
-        assert self._metrics is not None
+        """Metrics and the request log line, once the request is over (never raises)."""
+        seconds = self._clock.now() - started
         status = exchange.status if exchange is not None else None
         if status is None:
-            status = refusal.status if refusal is not None else 499  # the client left
-        code = (refusal.code or refusal.error_type) if refusal is not None else None
-        self._metrics.request_finished(exchange, endpoint.operation, status, seconds, code)
+            status = refusal.status if refusal is not None else CLIENT_CLOSED
+        if self._metrics is not None:
+            code = (refusal.code or refusal.error_type) if refusal is not None else None
+            self._metrics.request_finished(exchange, endpoint.operation, status, seconds, code)
+        if self._request_log is not None:
+            outcome = RequestOutcome(
+                request_id=request_id,
+                method=request.method,
+                path=request.path,
+                operation=endpoint.operation,
+                status=status,
+                seconds=seconds,
+                wall=self._clock.wall() - seconds,
+                error=refusal,
+            )
+            try:
+                self._request_log.write(outcome, exchange)
+            except Exception:
+                log.exception("cannot write the log line of request %s", request_id)
 
     async def _read_body(self, request: web.Request) -> bytes:
         length = request.content_length
@@ -192,6 +217,7 @@ class ModelApi:
         self, request: web.Request, exchange: Exchange, reply: Reply
     ) -> web.StreamResponse:
         exchange.status = reply.status
+        exchange.utilization = parse_utilization(reply.headers.get(UTILIZATION_HEADER))
         headers = dict(reply.headers)
         self._stamp(headers, exchange.request_id, exchange.started_at, exchange)
         if reply.stream is None:

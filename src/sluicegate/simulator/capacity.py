@@ -13,8 +13,19 @@ from typing import Literal, Protocol
 
 from sluicegate.config.simulator import SimDeployment
 from sluicegate.simulator.window import SlidingWindow
+from sluicegate.wire.utilization import UTILIZATION_HEADER, format_utilization
 
-UTILIZATION_HEADER = "azure-openai-deployment-utilization"
+__all__ = [
+    "UTILIZATION_HEADER",
+    "Admission",
+    "Limiter",
+    "PaygLimits",
+    "PtuCapacity",
+    "build_limiter",
+    "format_utilization",
+    "per_window",
+    "retry_headers",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +159,6 @@ def build_limiter(deployment: SimDeployment, now: Callable[[], float]) -> Limite
         assert deployment.capacity_tpm is not None  # guaranteed by SimDeployment's validator
         return PtuCapacity(deployment.capacity_tpm, deployment.window_seconds, now)
     return PaygLimits(deployment.tpm, deployment.rpm, deployment.window_seconds, now)
-
-
-def format_utilization(fraction: float) -> str:
-    """Azure's format: a percentage with one decimal and a `%` sign, e.g. `45.2%`."""
-    return f"{fraction * 100:.1f}%"
 
 
 def retry_headers(seconds: float) -> dict[str, str]:

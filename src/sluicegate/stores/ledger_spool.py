@@ -6,6 +6,8 @@ Each record is one line::
     <crc32 of the JSON, 8 lowercase hex digits> <JSON>\\n
 
 where the JSON is `{"v": 1, "t": <wall seconds when spooled>, "r": {<UsageRecord fields>}}`.
+A record's `capture` is written only when it has one (an object of `Capture` fields), so lines
+without one are the same as before captures existed, and lines from then still replay.
 A line goes to the kernel in one `write()`, so a killed process leaves at most one torn line,
 always the last of its segment; it has no newline (or fails its checksum) and is skipped. A
 new process never appends to an old segment: it opens a fresh one, so a torn tail is never
@@ -35,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from sluicegate.core.capture import Capture
 from sluicegate.core.ledger import UsageRecord
 
 log = logging.getLogger("sluicegate.ledger")
@@ -44,7 +47,7 @@ SEGMENT_PREFIX = "usage-"
 SEGMENT_SUFFIX = ".spool"
 LOCK_NAME = "spool.lock"
 _READ_CHUNK = 256 * 1024
-_FIELDS = tuple(field.name for field in fields(UsageRecord))
+_FIELDS = tuple(field.name for field in fields(UsageRecord) if field.name != "capture")
 
 
 class SpoolError(RuntimeError):
@@ -65,6 +68,8 @@ class SpoolEntry:
 def encode(record: UsageRecord, spooled_at: float) -> bytes:
     """One spool line, newline included."""
     values: dict[str, Any] = {name: getattr(record, name) for name in _FIELDS}
+    if record.capture is not None:
+        values["capture"] = record.capture
     payload = orjson.dumps({"v": FORMAT_VERSION, "t": spooled_at, "r": values})
     return b"%08x %b\n" % (zlib.crc32(payload), payload)
 
@@ -86,6 +91,8 @@ def decode(line: bytes) -> SpoolEntry:
             raise CorruptLine(f"unknown spool format version {data['v']!r}")
         values = dict(data["r"])
         values["at"] = datetime.fromisoformat(values["at"])
+        if values.get("capture") is not None:
+            values["capture"] = Capture(**values["capture"])
         return SpoolEntry(UsageRecord(**values), float(data["t"]))
     except CorruptLine:
         raise

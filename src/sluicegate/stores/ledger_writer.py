@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -56,10 +56,16 @@ class LedgerWriterOptions:
     max_spool_bytes: int = 1024 * 1024 * 1024
     retry_initial_s: float = 0.1
     retry_max_s: float = 5.0
+    max_unwritten_index: int = 10_000
+    """How many records spooled but not yet written `unwritten()` keeps in memory (the most
+    recent ones). Normally it holds one batch or less; it fills only while the database is
+    down."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if self.max_unwritten_index < 0:
+            raise ValueError("max_unwritten_index must not be negative")
         if self.fsync not in ("interval", "always"):
             raise ValueError(f"fsync must be 'interval' or 'always', not {self.fsync!r}")
         positive = {
@@ -105,6 +111,7 @@ class LedgerWriter:
         )
         self._over_cap = False
         self._written = self._failures = self._cap_reached = self._dropped = 0
+        self._unwritten: dict[str, UsageRecord] = {}
 
     def __repr__(self) -> str:
         return f"LedgerWriter(spool={str(self._spool.directory)!r})"
@@ -133,6 +140,7 @@ class LedgerWriter:
                 error.strerror or error,
             )
             return
+        self._remember(record)
         if self._unread_since is None:
             self._unread_since = now
         self._idle.clear()
@@ -143,6 +151,24 @@ class LedgerWriter:
             await self._syncer.appended()
         except OSError as error:
             log.error("fsync of the usage spool failed (%s)", error.strerror or error)
+
+    def unwritten(self, request_id: str) -> UsageRecord | None:
+        """A record this process spooled that is not yet confirmed written to the ledger (so
+        that a request is known from the moment its reply is complete, not only once its
+        batch lands). Only the most recent `max_unwritten_index` are kept."""
+        return self._unwritten.get(request_id)
+
+    def _remember(self, record: UsageRecord) -> None:
+        limit = self._options.max_unwritten_index
+        if not limit:
+            return
+        unwritten = self._unwritten
+        # Lookups need who made the request and what served it, not its captured text.
+        unwritten[record.request_id] = (
+            replace(record, capture=None) if record.capture is not None else record
+        )
+        if len(unwritten) > limit:
+            del unwritten[next(iter(unwritten))]  # the oldest: dicts keep insertion order
 
     def lag(self) -> LedgerLag:
         pending = self._spool.pending
@@ -257,6 +283,8 @@ class LedgerWriter:
             return False
         self._staged = []
         self._written += len(batch)
+        for entry in batch:
+            self._unwritten.pop(entry.record.request_id, None)
         self._spool.confirm()
         self._check_cap()
         if not self._spool.pending:

@@ -14,6 +14,7 @@ from sluicegate.admin.teams import TeamAdmin
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.core.blocklists import BlocklistStore
 from sluicegate.core.clock import Clock
+from sluicegate.core.feedback import FeedbackStore
 from sluicegate.core.identity import KeyStore, TeamStore
 from sluicegate.core.ledger import AuditLog, LedgerStore
 from sluicegate.core.quota import QuotaStore
@@ -29,6 +30,7 @@ from sluicegate.server.admin.endpoints import (
     method_not_allowed,
     serve,
 )
+from sluicegate.server.admin.feedback import FeedbackEndpoints
 from sluicegate.server.admin.keys import KeyEndpoints
 from sluicegate.server.admin.openapi import openapi_document
 from sluicegate.server.admin.reads import (
@@ -72,10 +74,12 @@ def admin_endpoints(
     teams: TeamDirectory | None,
     clock: Clock,
     blocklists_changed: BlocklistsChanged | None = None,
+    feedback: FeedbackStore | None = None,
 ) -> list[Endpoint]:
     """Every endpoint there is something to serve it with (keys, teams, blocklists, usage and
     the audit log need the database), the OpenAPI document last. `blocklists_changed` tells
-    this replica's safety policy at once that a managed list changed."""
+    this replica's safety policy at once that a managed list changed; `feedback` serves the
+    feedback summaries."""
 
     def now() -> datetime:
         return datetime.fromtimestamp(clock.wall(), UTC)
@@ -94,6 +98,8 @@ def admin_endpoints(
     endpoints += QuotaEndpoints(config, quotas, key_admin, managed, configured).endpoints()
     if stores is not None:
         endpoints += UsageEndpoints(config, stores.ledger, now).endpoints()
+    if feedback is not None:
+        endpoints += FeedbackEndpoints(feedback, now).endpoints()
     endpoints += BackendEndpoints(config, router).endpoints()
     if stores is not None:
         endpoints += AuditEndpoints(stores.audit).endpoints()
@@ -132,6 +138,7 @@ def mount_admin_api(
     teams: TeamDirectory | None,
     clock: Clock,
     blocklists_changed: BlocklistsChanged | None = None,
+    feedback: FeedbackStore | None = None,
 ) -> bool:
     """Add the `/admin/…` routes to `app` (before any catch-all route); False when the API is
     not served: turned off, or authentication is off and `admin.without_auth` is not set."""
@@ -147,6 +154,7 @@ def mount_admin_api(
         teams=teams,
         clock=clock,
         blocklists_changed=blocklists_changed,
+        feedback=feedback,
     )
     authenticate = authenticator.authenticate if authenticator is not None else None
     guard = Guard(authenticate, config.auth.anonymous_team)

@@ -6,6 +6,7 @@ One schema, created and evolved by the Alembic migrations shipped in `migrations
 
 from sluicegate.stores.sql.audit import SqlAuditLog
 from sluicegate.stores.sql.blocklists import SqlBlocklistStore
+from sluicegate.stores.sql.captures import SqlCaptureStore
 from sluicegate.stores.sql.database import Database, DatabaseOptions
 from sluicegate.stores.sql.errors import DuplicateKey, StoreError, StoreUnavailable
 from sluicegate.stores.sql.keys import SqlKeyStore
@@ -26,6 +27,7 @@ __all__ = [
     "DuplicateKey",
     "SqlAuditLog",
     "SqlBlocklistStore",
+    "SqlCaptureStore",
     "SqlKeyStore",
     "SqlLedgerStore",
     "SqlStores",

@@ -1,7 +1,8 @@
 """The usage ledger in SQL: `core.ledger.LedgerStore` on SQLite or PostgreSQL.
 
 Writes are idempotent on `request_id` (`INSERT … ON CONFLICT DO NOTHING` on both databases), so
-a batch replayed from a spool after a crash or an outage never charges a request twice.
+a batch replayed from a spool after a crash or an outage never charges a request twice. The
+captures some records carry go to the `captures` table in the same transaction: both or neither.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import ColumnElement, Insert, RowMapping, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sluicegate.core.ledger import DIMENSIONS, Dimension, UsageRecord, UsageTotals
+from sluicegate.stores.sql.captures import capture_insert, capture_rows
 from sluicegate.stores.sql.database import Database
 from sluicegate.stores.sql.errors import translated
 from sluicegate.stores.sql.schema import usage_records
@@ -36,14 +38,19 @@ class SqlLedgerStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._insert = _idempotent_insert(database)
+        self._capture_insert = capture_insert(database)
 
     async def write_batch(self, records: Sequence[UsageRecord]) -> None:
-        """Store the records in one transaction; already stored request ids are skipped."""
+        """Store the records (and their captures) in one transaction; already stored request
+        ids are skipped."""
         if not records:
             return
         rows = [_row(record) for record in records]
+        captured = capture_rows(records)
         async with translated("writing usage records"), self._db.writer.begin() as conn:
             await conn.execute(self._insert, rows)
+            if captured:
+                await conn.execute(self._capture_insert, captured)
 
     async def aggregate(
         self, by: Dimension, since: datetime | None = None, until: datetime | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     text,
 )
 
@@ -97,6 +99,22 @@ usage_records = Table(
     Index(None, "backend", "at"),
 )
 
+captures = Table(
+    "captures",
+    metadata,
+    Column("request_id", String(128), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("route", String(256), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("response", Text),
+    Column("request_truncated", Boolean, nullable=False),
+    Column("response_truncated", Boolean, nullable=False),
+    Index(None, "at"),
+)
+"""Prompts and completions of captured requests, written with their usage records and
+purged by age (`at`, the request's arrival)."""
+
 blocklists = Table(
     "blocklists",
     metadata,
@@ -107,6 +125,39 @@ blocklists = Table(
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
 )
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False),
+    Column("rater", String(256), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("team", String(128), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("backend", String(128)),
+    Column("prompt_version", String(128)),
+    Column("request_at", UtcDateTime, nullable=False),
+    Column("thumbs", String(8)),
+    Column("score", Double),
+    Column("label", String(128)),
+    Column("comment", Text),
+    Column("correction", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "request_id", "rater", unique=True),
+    Index(None, "request_at"),
+)
+"""One row per (request, rater); the request's attributes are copied from its usage record."""
+
+gateway_secrets = Table(
+    "gateway_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""Secrets every replica must share (the feedback-token key) when config does not set them."""
 
 audit_log = Table(
     "audit_log",

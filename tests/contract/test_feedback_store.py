@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, inspect
+from tests.records import usage_record
 
 from sluicegate.core.feedback import FeedbackTotals, Rating
 from sluicegate.core.ledger import UsageRecord
@@ -21,16 +22,9 @@ RATED = T0 + timedelta(hours=1)
 
 
 def usage(request_id: str, minute: int = 0, **fields: object) -> UsageRecord:
-    values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
-        "prompt_version": "v1",
-    }
-    values.update(fields)
-    return UsageRecord(request_id, T0 + timedelta(minutes=minute), **values)  # type: ignore[arg-type]
+    return usage_record(
+        request_id, T0 + timedelta(minutes=minute), **{"prompt_version": "v1", **fields}
+    )
 
 
 @pytest.fixture

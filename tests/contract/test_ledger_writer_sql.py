@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from tests.contract.ledger_doubles import StallingLedger
+from tests.records import usage_record
 
 from sluicegate.core.ledger import UsageRecord
 from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
@@ -21,14 +23,9 @@ WAIT = 30.0
 
 
 def usage(n: int) -> UsageRecord:
-    return UsageRecord(
+    return usage_record(
         f"req-{n:05d}",
         T0 + timedelta(milliseconds=n),
-        "key-a",
-        "search",
-        "gpt-4o",
-        "ptu-east",
-        200,
         prompt_tokens=n,
         completion_tokens=1,
         cost=0.001,
@@ -74,25 +71,6 @@ class OutageLedger:
             if self.failures >= 3:
                 self.failed.set()
             raise StoreUnavailable("the database is unavailable while writing usage records")
-        await self.inner.write_batch(records)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-
-class StallingLedger:
-    """Writes `batches` batches, then hangs in every write: a process dying mid-write."""
-
-    def __init__(self, inner: SqlLedgerStore, batches: int) -> None:
-        self.inner = inner
-        self.left = batches
-        self.stalled = asyncio.Event()
-
-    async def write_batch(self, records: Sequence[UsageRecord]) -> None:
-        if self.left == 0:
-            self.stalled.set()
-            await asyncio.Event().wait()
-        self.left -= 1
         await self.inner.write_batch(records)
 
     def __getattr__(self, name: str) -> object:

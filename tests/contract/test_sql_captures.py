@@ -4,13 +4,14 @@ transaction, read by request id, purged by age, and replayed from the spool exac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, inspect
+from tests.contract.ledger_doubles import StallingLedger
+from tests.records import usage_record
 
 from sluicegate.core.capture import Capture, CaptureStore, StoredCapture
 from sluicegate.core.ledger import UsageRecord
@@ -36,18 +37,7 @@ def captured(n: int, day: float = 0.0, **fields: object) -> UsageRecord:
         request=f'{{"model":"gpt-4o","messages":[{{"role":"user","content":"prompt {n}"}}]}}',
         response=f'{{"choices":[{{"index":0,"message":{{"content":"answer {n}"}}}}]}}',
     )
-    values: dict[str, object] = {"capture": capture}
-    values.update(fields)
-    return UsageRecord(
-        f"req-{n:04d}",
-        T0 + timedelta(days=day),
-        "key-a",
-        "search",
-        "gpt-4o",
-        "ptu-east",
-        200,
-        **values,  # type: ignore[arg-type]
-    )
+    return usage_record(f"req-{n:04d}", T0 + timedelta(days=day), **{"capture": capture, **fields})
 
 
 @pytest.fixture
@@ -167,25 +157,6 @@ async def test_the_migration_adds_and_removes_the_table(sql_db: Database) -> Non
     await upgrade(sql_db)
     await SqlLedgerStore(sql_db).write_batch([captured(1)])
     assert await SqlCaptureStore(sql_db).count() == 1
-
-
-class StallingLedger:
-    """Writes `batches` batches, then hangs in every write: a process dying mid-write."""
-
-    def __init__(self, inner: SqlLedgerStore, batches: int) -> None:
-        self.inner = inner
-        self.left = batches
-        self.stalled = asyncio.Event()
-
-    async def write_batch(self, records: Sequence[UsageRecord]) -> None:
-        if self.left == 0:
-            self.stalled.set()
-            await asyncio.Event().wait()
-        self.left -= 1
-        await self.inner.write_batch(records)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
 
 
 async def test_captures_survive_a_crash_through_the_spool(sql_db: Database, tmp_path: Path) -> None:

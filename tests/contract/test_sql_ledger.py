@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.records import usage_record
 
 from sluicegate.core.ledger import LedgerStore, UsageRecord, UsageTotals
 from sluicegate.stores.sql import Database, SqlLedgerStore
@@ -14,15 +15,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def usage(request_id: str, minute: int, **fields: object) -> UsageRecord:
-    values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
-    }
-    values.update(fields)
-    return UsageRecord(request_id, T0 + timedelta(minutes=minute), **values)  # type: ignore[arg-type]
+    return usage_record(request_id, T0 + timedelta(minutes=minute), **fields)
 
 
 # Six requests; the totals below are worked out by hand from this table.

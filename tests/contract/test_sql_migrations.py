@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tests.contract.conftest import SqlTarget
 from sluicegate.core.ledger import UsageRecord
 from sluicegate.stores.sql import (
     Database,
+    DatabaseOptions,
     SqlLedgerStore,
     StoreError,
     StoreUnavailable,
@@ -27,7 +29,19 @@ from sluicegate.stores.sql import (
 )
 from sluicegate.stores.sql.schema import metadata
 
-TABLES = {"teams", "api_keys", "usage_records", "audit_log", "blocklists"}
+TABLES = {
+    "teams",
+    "api_keys",
+    "usage_records",
+    "audit_log",
+    "blocklists",
+    "prompt_versions",
+    "prompt_labels",
+    "prompt_label_moves",
+    "datasets",
+    "eval_runs",
+    "eval_run_prompts",
+}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -154,3 +168,39 @@ async def test_embedded_default_creates_its_directory(tmp_path: Path) -> None:
         assert await is_current(stores.database)
     finally:
         await stores.close()
+
+
+def _hold_sqlite_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's write transaction on the file, as a second replica migrating it."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def test_sqlite_upgrade_waits_out_a_write_lock_held_past_the_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "locked.db"
+    holder = _hold_sqlite_write_lock(path)
+    database = Database(f"sqlite+aiosqlite:///{path}", DatabaseOptions(busy_timeout_ms=200))
+    # held for 1.5 busy timeouts: one attempt fails, a later one gets the lock
+    asyncio.get_running_loop().call_later(0.3, holder.rollback)
+    try:
+        await upgrade(database)
+        assert await current_revision(database) == head_revision()
+    finally:
+        holder.close()
+        await database.close()
+
+
+async def test_sqlite_upgrade_gives_up_on_a_lock_that_is_never_released(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = _hold_sqlite_write_lock(path)
+    database = Database(f"sqlite+aiosqlite:///{path}", DatabaseOptions(busy_timeout_ms=50))
+    try:
+        with pytest.raises(StoreUnavailable, match="upgrading the schema"):
+            await upgrade(database)
+    finally:
+        holder.close()
+        await database.close()

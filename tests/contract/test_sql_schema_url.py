@@ -34,6 +34,12 @@ TABLES = {
     "feedback",
     "gateway_secrets",
     "captures",
+    "prompt_versions",
+    "prompt_labels",
+    "prompt_label_moves",
+    "datasets",
+    "eval_runs",
+    "eval_run_prompts",
     "alembic_version",
 }
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

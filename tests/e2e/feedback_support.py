@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 from openai import AsyncOpenAI
-from tests.e2e.admin_support import Reply, add_key
+from tests.e2e.admin_support import AdminStack, Reply, add_key
 from tests.e2e.support import MODEL, gateway_config, sim_deployment
 
 from sluicegate.cli.first_keys import ensure_first_keys
@@ -19,8 +19,7 @@ from sluicegate.config.settings import GatewayConfig
 from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.identity import Role
-from sluicegate.policies.api_keys import key_id_of
-from sluicegate.server.app import Gateway, create_gateway
+from sluicegate.server.app import create_gateway
 from sluicegate.server.runner import start_serving
 from sluicegate.simulator.server import SimulatorServer
 
@@ -29,19 +28,8 @@ MESSAGES: list[Any] = [{"role": "user", "content": "What is the capital of Austr
 
 
 @dataclass
-class FeedbackStack:
-    url: str
-    gateway: Gateway
-    database_url: str
-    clock: ManualClock
-    http: aiohttp.ClientSession
-    keys: dict[str, str]
-    """A key per role (admin, operator, app) and `other`, a second app key."""
-
-    def key_id(self, name: str) -> str:
-        key_id = key_id_of(self.keys[name])
-        assert key_id is not None
-        return key_id
+class FeedbackStack(AdminStack):
+    """`keys` holds a key per role (admin, operator, app) and `other`, a second app key."""
 
     def sdk(self, key: str | None = "app") -> AsyncOpenAI:
         api_key = self.keys[key] if key is not None else "unused"
@@ -65,17 +53,10 @@ class FeedbackStack:
         path: str = "/v1/feedback",
         method: str = "POST",
     ) -> Reply:
-        sent = dict(headers or {})
-        if key is not None:
-            sent["Authorization"] = f"Bearer {self.keys[key]}"
-        data = body if isinstance(body, bytes) else None
-        json = None if isinstance(body, bytes) else body
-        async with self.http.request(
-            method, f"{self.url}{path}", json=json, data=data, headers=sent
-        ) as response:
-            raw = await response.read()
-            parsed = await response.json(content_type=None) if raw else None
-            return Reply(response.status, parsed, response.headers.copy())
+        """`body` as JSON, or as it is when bytes, authorized by `key` (None: no key)."""
+        if isinstance(body, bytes):
+            return await self.call(method, path, role=key, data=body, headers=headers)
+        return await self.call(method, path, role=key, json=body, headers=headers)
 
 
 @asynccontextmanager

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from sluicegate.config.settings import GatewayConfig
+from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.server.app import Gateway
+from sluicegate.simulator.server import SimulatorServer
 
 MODEL = "gpt-4o"
 
@@ -71,6 +75,40 @@ def gateway_config(
             "models": {MODEL: {"pool": MODEL, "aliases": ["gpt-4o-deployment"]}},
         }
     )
+
+
+async def config_data(
+    stack: AsyncExitStack, upstream: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """A gateway config as data to adjust, with one backend: `upstream` (an OpenAI-style
+    server) or, when None, a simulated deployment `sim` started on `stack`. Also the
+    simulator's URL (None with an upstream)."""
+    if upstream is not None:
+        data = gateway_config(upstream, [sim_deployment("rec")]).model_dump(mode="python")
+        data["backends"][0].update(api="openai", deployment=None, url=upstream)
+        return data, None
+    deployments = [sim_deployment("sim")]
+    simulator = SimulatorServer(
+        SimulatorConfig.model_validate({"port": 0, "deployments": deployments})
+    )
+    simulator_url = await simulator.start()
+    stack.push_async_callback(simulator.stop)
+    return gateway_config(simulator_url, deployments).model_dump(mode="python"), simulator_url
+
+
+@asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free local port (its base URL) while the block runs: a stub upstream or
+    collector for the gateway to call."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 StackFactory = Callable[..., Awaitable[Stack]]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.processes import run_cli
+from tests.records import usage_record, write_records
 
 from sluicegate.core.capture import Capture
 from sluicegate.core.ledger import UsageRecord
@@ -25,16 +26,7 @@ RESPONSE = '{"choices":[{"index":0,"message":{"role":"assistant","content":"Hall
 
 
 def record(request_id: str, age_days: float, capture: Capture | None) -> UsageRecord:
-    return UsageRecord(
-        request_id,
-        NOW - timedelta(days=age_days),
-        "key-a",
-        "search",
-        "gpt-4o",
-        "ptu-east",
-        200,
-        capture=capture,
-    )
+    return usage_record(request_id, NOW - timedelta(days=age_days), capture=capture)
 
 
 def seed(url: str) -> None:
@@ -45,15 +37,7 @@ def seed(url: str) -> None:
         record("month-old", 40, Capture(REQUEST, RESPONSE)),
         record("not-captured", 50, None),
     ]
-
-    async def write() -> None:
-        stores = await open_sql_stores(url)
-        try:
-            await stores.ledger.write_batch(records)
-        finally:
-            await stores.close()
-
-    asyncio.run(write())
+    write_records(url, records)
 
 
 def remaining(url: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from tests.e2e.feedback_support import feedback_stack
 from tests.e2e.processes import run_cli
+from tests.records import usage_record
 
 from sluicegate.core.feedback import Rating
 from sluicegate.core.ledger import UsageRecord
@@ -29,16 +30,9 @@ DAY = ("--since", "2026-03-02", "--until", "2026-03-03")
 
 
 def usage(request_id: str, minute: int, **fields: object) -> UsageRecord:
-    values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
-        "prompt_version": "v1",
-    }
-    values.update(fields)
-    return UsageRecord(request_id, T0 + timedelta(minutes=minute), **values)  # type: ignore[arg-type]
+    return usage_record(
+        request_id, T0 + timedelta(minutes=minute), **{"prompt_version": "v1", **fields}
+    )
 
 
 #   id   version  consumer  thumbs  score  correction

@@ -20,9 +20,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from tests.contract.services import postgres_url
 from tests.e2e.processes import run_cli
+from tests.records import usage_record, write_records
 
 from sluicegate.core.ledger import UsageRecord
-from sluicegate.stores.sql import SqlStores, open_sql_stores
+from sluicegate.stores.sql import SqlStores
 
 pytestmark = pytest.mark.e2e
 
@@ -34,16 +35,7 @@ PTU_TPM = 1000
 
 
 def usage(request_id: str, minute: int, **fields: object) -> UsageRecord:
-    values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
-        "billing": "ptu",
-    }
-    values.update(fields)
-    return UsageRecord(request_id, T0 + timedelta(minutes=minute), **values)  # type: ignore[arg-type]
+    return usage_record(request_id, T0 + timedelta(minutes=minute), **{"billing": "ptu", **fields})
 
 
 #   id  min  key    team    model        backend     billing  prompt  completion  cost
@@ -92,19 +84,6 @@ EXPECTED: dict[str, dict[str | None, tuple[int, int, int]]] = {
 TOTAL = (4, 2240, 1800)
 
 
-def seed(url: str, records: list[UsageRecord]) -> None:
-    """Write through the real ledger store, as the gateway's ledger writer does."""
-
-    async def write() -> None:
-        stores = await open_sql_stores(url)
-        try:
-            await stores.ledger.write_batch(records)
-        finally:
-            await stores.close()
-
-    asyncio.run(write())
-
-
 def report(
     cwd: Path, *args: str, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -125,7 +104,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
     backend of PTU_TPM tokens per minute)."""
     directory = tmp_path_factory.mktemp("usage")
     url = f"sqlite+aiosqlite:///{directory / 'ledger.db'}"
-    seed(url, RECORDS)
+    write_records(url, RECORDS)
     config = directory / "gateway.yaml"
     config.write_text(
         json.dumps(
@@ -244,7 +223,7 @@ def test_the_default_range_is_this_month_until_now(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     month_start = datetime(now.year, now.month, 1, tzinfo=UTC)
     record = usage("template", 0, prompt_tokens=999)
-    seed(
+    write_records(
         url,
         [
             replace(record, request_id="last-month", at=month_start - timedelta(seconds=1)),

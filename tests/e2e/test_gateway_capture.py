@@ -14,14 +14,12 @@ import openai
 import orjson
 import pytest
 from aiohttp import web
-from tests.e2e.support import MODEL, gateway_config, sim_deployment
+from tests.e2e.support import MODEL, config_data, served
 
 from sluicegate.config.settings import GatewayConfig
-from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.core.capture import StoredCapture
 from sluicegate.server.app import create_gateway
 from sluicegate.server.runner import Serving, start_serving
-from sluicegate.simulator.server import SimulatorServer
 from sluicegate.stores.sql import SqlStores
 from sluicegate.stores.sql.captures import SqlCaptureStore
 
@@ -81,17 +79,7 @@ async def start(tmp_path: Path) -> AsyncIterator[Start]:
             safety: dict[str, Any] | None = None,
             upstream: str | None = None,
         ) -> Running:
-            if upstream is None:
-                deployments = [sim_deployment("sim")]
-                simulator = SimulatorServer(
-                    SimulatorConfig.model_validate({"port": 0, "deployments": deployments})
-                )
-                upstream = await simulator.start()
-                stack.push_async_callback(simulator.stop)
-                data = gateway_config(upstream, deployments).model_dump(mode="python")
-            else:
-                data = gateway_config(upstream, [sim_deployment("rec")]).model_dump(mode="python")
-                data["backends"][0].update(api="openai", deployment=None, url=upstream)
+            data, _ = await config_data(stack, upstream)
             data["models"][OTHER] = {"pool": MODEL}
             data["ledger"] = {"enabled": True, "spool_dir": str(tmp_path / "spool")}
             data["database_url"] = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
@@ -274,13 +262,8 @@ class Recorder:
 async def tool_upstream() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/chat/completions", Recorder().handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
-    await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 async def test_tool_calls_are_captured(start: Start, tool_upstream: str) -> None:

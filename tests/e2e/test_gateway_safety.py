@@ -21,16 +21,14 @@ import orjson
 import pytest
 from aiohttp import web
 from sqlalchemy import select
-from tests.e2e.support import MODEL, gateway_config, sim_deployment
+from tests.e2e.support import MODEL, config_data, served
 from tests.fakes.azure_content_safety import FakeContentSafety
 
 from sluicegate.config.settings import GatewayConfig
-from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.core.identity import KeyRecord, Role
 from sluicegate.policies.api_keys import generate_key, hash_key
 from sluicegate.server.app import Gateway, create_gateway
 from sluicegate.server.runner import start_serving
-from sluicegate.simulator.server import SimulatorServer
 from sluicegate.stores.sql import SqlStores
 from sluicegate.stores.sql.schema import usage_records
 
@@ -86,18 +84,7 @@ async def start(tmp_path: Path) -> AsyncIterator[Start]:
             upstream: str | None = None,
             **sections: Any,
         ) -> Running:
-            simulator_url = None
-            if upstream is None:
-                deployments = [sim_deployment("sim")]
-                simulator = SimulatorServer(
-                    SimulatorConfig.model_validate({"port": 0, "deployments": deployments})
-                )
-                upstream = simulator_url = await simulator.start()
-                stack.push_async_callback(simulator.stop)
-                data = gateway_config(upstream, deployments).model_dump(mode="python")
-            else:
-                data = gateway_config(upstream, [sim_deployment("rec")]).model_dump(mode="python")
-                data["backends"][0].update(api="openai", deployment=None, url=upstream)
+            data, simulator_url = await config_data(stack, upstream)
             if safety is not None:
                 data["safety"] = safety
             data.update(sections)
@@ -289,13 +276,8 @@ async def recorder() -> AsyncIterator[tuple[Recorder, str]]:
     rec = Recorder()
     app = web.Application()
     app.router.add_post("/chat/completions", rec.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield rec, f"http://{host}:{port}"
-    await runner.cleanup()
+    async with served(app) as url:
+        yield rec, url
 
 
 async def test_pii_is_redacted_before_it_reaches_the_backend(

@@ -191,8 +191,11 @@ async def test_every_panel_evaluates_on_a_live_scrape(
             assert scenario.gateway.ledger is not None
             await scenario.gateway.ledger.flush(timeout_s=10)
             await prometheus.wait_for(http, served, 4)
-            # rate() needs two samples of a series: one more scrape after the last change
-            await prometheus.wait_for(http, "count_over_time(sluicegate_spillover_total[1m])", 2)
+            # rate() needs two samples of a series: one more scrape after the last new series
+            # (the stream's time to first token; spillover and refusal series exist from the
+            # start at zero)
+            latest = "count_over_time(gen_ai_server_time_to_first_token_seconds_count[1m])"
+            await prometheus.wait_for(http, latest, 2)
             empty: list[str] = []
             for title, exprs in expressions().items():
                 for expr in exprs:

@@ -64,7 +64,9 @@ class Answer:
     body: dict[str, Any]
 
 
-async def chat(url: str, max_tokens: int, *, stream: bool = False) -> Answer:
+async def chat(
+    url: str, max_tokens: int, *, stream: bool = False, tokens_per_second: float | None = None
+) -> Answer:
     request: dict[str, Any] = {
         "model": MODEL,
         "messages": [{"role": "user", "content": "Where does the overflow go?"}],
@@ -73,6 +75,8 @@ async def chat(url: str, max_tokens: int, *, stream: bool = False) -> Answer:
     if stream:
         request |= {"stream": True, "stream_options": {"include_usage": True}}
     headers = {"x-sim-completion-tokens": str(max_tokens)}
+    if tokens_per_second is not None:
+        headers["x-sim-tokens-per-second"] = str(tokens_per_second)
     async with (
         aiohttp.ClientSession() as http,
         http.post(f"{url}/v1/chat/completions", json=request, headers=headers) as response,
@@ -93,7 +97,7 @@ async def test_spillover_throttling_and_the_ledger_in_metrics_and_the_log(
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
     small = await chat(scenario.url, 20)
     large = await chat(scenario.url, 600)
-    streamed = await chat(scenario.url, 40, stream=True)
+    streamed = await chat(scenario.url, 40, stream=True, tokens_per_second=100)
     missing = await chat(scenario.url, 0)  # max_tokens 0 is refused before any backend
 
     # What the clients were told: the PTU deployment served the small request and reported
@@ -116,6 +120,12 @@ async def test_spillover_throttling_and_the_ledger_in_metrics_and_the_log(
                  backend="paygo-west") == 2  # fmt: skip
     assert value(found, "sluicegate_upstream_failures_total", backend="ptu-east", status="429",
                  error="") == 1  # fmt: skip
+    # Series known from the configuration exist before their first event, at zero.
+    assert (
+        "sluicegate_upstream_failures_total",
+        frozenset({"backend": "paygo-west", "status": "429", "error": ""}.items()),
+    ) in found
+    assert ("sluicegate_refusals_total", frozenset({"code": "budget_exceeded"}.items())) in found
     assert value(found, "sluicegate_backend_ptu_utilization_ratio", backend="ptu-east") == (
         pytest.approx(float(utilization.removesuffix("%")) / 100)
     )
@@ -162,6 +172,10 @@ async def test_spillover_throttling_and_the_ledger_in_metrics_and_the_log(
     assert (third["stream"], third["spillover"], third["completion_tokens"]) == (True, True, 40)
     assert third["ttft_ms"] is not None
     assert third["ttft_ms"] <= third["latency_ms"]
+    # The backend took about 39 / 100 s to produce the 40 tokens after the first (paced in
+    # frames, so a little less): time the gateway waited on it, not the gateway's own overhead.
+    assert third["latency_ms"] - third["ttft_ms"] >= 300
+    assert third["overhead_ms"] <= third["latency_ms"] - 300
     refused = lines[missing.headers["x-request-id"]]
     assert (refused["status"], refused["error_type"]) == (400, "invalid_request_error")
     assert refused["backend"] is None

@@ -4,15 +4,19 @@ sockets, spans caught by an in-memory exporter on the gateway's tracer provider.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 import pytest
+from openai import AsyncOpenAI
 from opentelemetry.trace import SpanKind, StatusCode
 from tests.e2e.support import gateway_config, sim_deployment
 from tests.e2e.tracing_support import (
     MESSAGES,
     MODEL,
+    SpanSink,
     attributes,
     running_gateway,
     simulator,
@@ -20,26 +24,32 @@ from tests.e2e.tracing_support import (
 )
 from yarl import URL
 
-from sluicegate.config.settings import GatewayConfig
 from sluicegate.config.telemetry import TracingSettings
 from sluicegate.telemetry.request_log import REQUEST_LOGGER
 
 pytestmark = pytest.mark.e2e
 
 
-def traced(config: GatewayConfig) -> GatewayConfig:
-    return config.model_copy(update={"tracing": TracingSettings(enabled=True)})
+@asynccontextmanager
+async def traced_gateway(
+    deployments: list[dict[str, Any]] | None = None, *, priorities: dict[str, int] | None = None
+) -> AsyncIterator[tuple[AsyncOpenAI, SpanSink, str]]:
+    """A simulator (one deployment `only` unless told) and a gateway in front that traces into
+    an in-memory sink: (an SDK client of the gateway, the sink, the simulator's URL)."""
+    deployments = deployments or [sim_deployment("only")]
+    provider, sink = sink_provider()
+    async with simulator(deployments) as sim_url:
+        config = gateway_config(sim_url, deployments, priorities=priorities)
+        config = config.model_copy(update={"tracing": TracingSettings(enabled=True)})
+        async with (
+            running_gateway(config, tracer_provider=provider) as gateway,
+            gateway.client() as client,
+        ):
+            yield client, sink, sim_url
 
 
 async def test_a_chat_is_one_server_span_with_one_attempt() -> None:
-    provider, sink = sink_provider()
-    async with (
-        simulator([sim_deployment("only")]) as sim_url,
-        running_gateway(
-            traced(gateway_config(sim_url, [sim_deployment("only")])), tracer_provider=provider
-        ) as gateway,
-        gateway.client() as client,
-    ):
+    async with traced_gateway() as (client, sink, sim_url):
         raw = await client.chat.completions.with_raw_response.create(
             model=MODEL, messages=MESSAGES, max_tokens=12, temperature=0.5
         )
@@ -91,15 +101,8 @@ async def test_a_chat_is_one_server_span_with_one_attempt() -> None:
 
 
 async def test_a_stream_span_ends_after_its_last_chunk() -> None:
-    provider, sink = sink_provider()
     slow = {"x-sim-completion-tokens": "20", "x-sim-tokens-per-second": "200"}
-    async with (
-        simulator([sim_deployment("only")]) as sim_url,
-        running_gateway(
-            traced(gateway_config(sim_url, [sim_deployment("only")])), tracer_provider=provider
-        ) as gateway,
-        gateway.client() as client,
-    ):
+    async with traced_gateway() as (client, sink, _):
         stream = await client.chat.completions.create(
             model=MODEL,
             messages=MESSAGES,
@@ -139,16 +142,11 @@ async def test_a_stream_span_ends_after_its_last_chunk() -> None:
 
 
 async def test_failover_after_a_500_is_two_attempts_with_their_statuses() -> None:
-    provider, sink = sink_provider()
     deployments = [sim_deployment("broken", faults={"error_rate": 1.0}), sim_deployment("ok")]
-    async with simulator(deployments) as sim_url:
-        config = gateway_config(sim_url, deployments, priorities={"broken": 1, "ok": 2})
-        async with (
-            running_gateway(traced(config), tracer_provider=provider) as gateway,
-            gateway.client() as client,
-        ):
-            await client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
-            [root] = await sink.requests(1)
+    priorities = {"broken": 1, "ok": 2}
+    async with traced_gateway(deployments, priorities=priorities) as (client, sink, _):
+        await client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
+        [root] = await sink.requests(1)
 
     values = attributes(root)
     assert values["sluicegate.backend"] == "ok"
@@ -170,18 +168,13 @@ async def test_failover_after_a_500_is_two_attempts_with_their_statuses() -> Non
 
 
 async def test_a_throttled_attempt_records_the_backends_retry_headers() -> None:
-    provider, sink = sink_provider()
     # One request per minute: the first request fills it, the second meets a 429.
     deployments = [sim_deployment("limited", rpm=1), sim_deployment("spare")]
-    async with simulator(deployments) as sim_url:
-        config = gateway_config(sim_url, deployments, priorities={"limited": 1, "spare": 2})
-        async with (
-            running_gateway(traced(config), tracer_provider=provider) as gateway,
-            gateway.client() as client,
-        ):
-            for _ in range(2):
-                await client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
-            roots = await sink.requests(2)
+    priorities = {"limited": 1, "spare": 2}
+    async with traced_gateway(deployments, priorities=priorities) as (client, sink, _):
+        for _ in range(2):
+            await client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
+        roots = await sink.requests(2)
 
     second = max(roots, key=lambda span: span.start_time or 0)
     assert attributes(second)["sluicegate.backend"] == "spare"
@@ -197,14 +190,7 @@ async def test_a_throttled_attempt_records_the_backends_retry_headers() -> None:
 
 
 async def test_an_unknown_model_is_a_span_with_the_error_and_no_attempt() -> None:
-    provider, sink = sink_provider()
-    async with (
-        simulator([sim_deployment("only")]) as sim_url,
-        running_gateway(
-            traced(gateway_config(sim_url, [sim_deployment("only")])), tracer_provider=provider
-        ) as gateway,
-        gateway.client() as client,
-    ):
+    async with traced_gateway() as (client, sink, _):
         with pytest.raises(Exception, match="does not exist"):
             await client.chat.completions.create(model="no-such-model", messages=MESSAGES)
         [root] = await sink.requests(1)
@@ -223,14 +209,7 @@ async def test_the_request_log_line_names_the_trace_and_span(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
-    provider, sink = sink_provider()
-    async with (
-        simulator([sim_deployment("only")]) as sim_url,
-        running_gateway(
-            traced(gateway_config(sim_url, [sim_deployment("only")])), tracer_provider=provider
-        ) as gateway,
-        gateway.client() as client,
-    ):
+    async with traced_gateway() as (client, sink, _):
         raw = await client.chat.completions.with_raw_response.create(model=MODEL, messages=MESSAGES)
         [root] = await sink.requests(1)
 

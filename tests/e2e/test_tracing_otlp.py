@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from tests.e2e.support import gateway_config, sim_deployment
+from tests.e2e.support import gateway_config, served, sim_deployment
 from tests.e2e.tracing_support import MESSAGES, MODEL, running_gateway, simulator
 
 from sluicegate.config.telemetry import TracingSettings
@@ -71,16 +71,9 @@ async def collector() -> AsyncIterator[Collector]:
     stub = Collector()
     app = web.Application()
     app.router.add_post("/v1/traces", stub.traces)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    stub.url = f"http://{host}:{port}"
-    try:
+    async with served(app) as url:
+        stub.url = url
         yield stub
-    finally:
-        await runner.cleanup()
 
 
 async def test_spans_are_exported_over_otlp_http_when_the_gateway_stops() -> None:

@@ -3,11 +3,19 @@ spans to the backend; with tracing off the client's headers reach the backend un
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import pytest
+from openai import AsyncOpenAI
 from opentelemetry.trace import SpanKind
 from tests.e2e.tracing_support import (
     MESSAGES,
     MODEL,
+    Running,
+    SpanSink,
+    StubBackend,
     attributes,
     running_gateway,
     sink_provider,
@@ -22,23 +30,33 @@ CLIENT_SPAN_ID = "00f067aa0ba902b7"
 TRACESTATE = "vendor=opaque-value"
 
 
-async def test_the_clients_trace_continues_to_the_backend_through_the_attempt() -> None:
+@asynccontextmanager
+async def stub_gateway(
+    **sections: Any,
+) -> AsyncIterator[tuple[StubBackend, Running, AsyncOpenAI, SpanSink]]:
+    """The stub backend and a gateway in front (configured with `sections`) whose spans go to
+    an in-memory sink: (the stub, the gateway, an SDK client of it, the sink)."""
     provider, sink = sink_provider()
     async with stub_backend() as stub:
-        config = stub_config(stub.url, tracing={"enabled": True})
+        config = stub_config(stub.url, **sections)
         async with (
             running_gateway(config, tracer_provider=provider) as gateway,
             gateway.client() as client,
         ):
-            completion = await client.chat.completions.create(
-                model=MODEL,
-                messages=MESSAGES,
-                extra_headers={
-                    "traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01",
-                    "tracestate": TRACESTATE,
-                },
-            )
-            [root] = await sink.requests(1)
+            yield stub, gateway, client, sink
+
+
+async def test_the_clients_trace_continues_to_the_backend_through_the_attempt() -> None:
+    async with stub_gateway(tracing={"enabled": True}) as (stub, _, client, sink):
+        completion = await client.chat.completions.create(
+            model=MODEL,
+            messages=MESSAGES,
+            extra_headers={
+                "traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01",
+                "tracestate": TRACESTATE,
+            },
+        )
+        [root] = await sink.requests(1)
 
     assert completion.choices[0].message.content == "Hello."
     assert f"{root.context.trace_id:032x}" == TRACE_ID
@@ -67,18 +85,13 @@ async def test_the_clients_trace_continues_to_the_backend_through_the_attempt() 
 
 
 async def test_an_unsampled_caller_is_not_recorded_but_still_propagated() -> None:
-    provider, sink = sink_provider()
-    async with stub_backend() as stub:
-        config = stub_config(stub.url, tracing={"enabled": True})
-        async with (
-            running_gateway(config, tracer_provider=provider) as gateway,
-            gateway.client() as client,
-        ):
-            await client.chat.completions.create(
-                model=MODEL,
-                messages=MESSAGES,
-                extra_headers={"traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-00"},
-            )
+    async with stub_gateway(tracing={"enabled": True}) as (stub, gateway, client, sink):
+        await client.chat.completions.create(
+            model=MODEL,
+            messages=MESSAGES,
+            extra_headers={"traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-00"},
+        )
+        await gateway.stop()
         # Stopped: every request has ended, and nothing was recorded.
         assert sink.get_finished_spans() == ()
 
@@ -89,23 +102,17 @@ async def test_an_unsampled_caller_is_not_recorded_but_still_propagated() -> Non
 
 
 async def test_with_tracing_off_the_clients_trace_headers_pass_unchanged() -> None:
-    provider, sink = sink_provider()
-    async with stub_backend() as stub:
-        config = stub_config(stub.url)  # tracing is off by default
-        async with (
-            running_gateway(config, tracer_provider=provider) as gateway,
-            gateway.client() as client,
-        ):
-            assert gateway.gateway.tracing is None
-            await client.chat.completions.create(
-                model=MODEL,
-                messages=MESSAGES,
-                extra_headers={
-                    "traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01",
-                    "tracestate": TRACESTATE,
-                },
-            )
-            await gateway.stop()
+    async with stub_gateway() as (stub, gateway, client, sink):  # tracing is off by default
+        assert gateway.gateway.tracing is None
+        await client.chat.completions.create(
+            model=MODEL,
+            messages=MESSAGES,
+            extra_headers={
+                "traceparent": f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01",
+                "tracestate": TRACESTATE,
+            },
+        )
+        await gateway.stop()
         assert sink.get_finished_spans() == ()
 
     assert stub.header(0, "traceparent") == [f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01"]

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from tests.e2e.support import served
 
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.config.simulator import SimulatorConfig
@@ -150,16 +151,9 @@ async def stub_backend() -> AsyncIterator[StubBackend]:
     stub = StubBackend()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", stub.chat)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    stub.url = f"http://{host}:{port}"
-    try:
+    async with served(app) as url:
+        stub.url = url
         yield stub
-    finally:
-        await runner.cleanup()
 
 
 def stub_config(stub_url: str, **sections: Any) -> GatewayConfig:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 from tests.exchanges import make_exchange
+from tests.fakes.streams import Chunks
 
 from sluicegate.core.capture import Capture
 from sluicegate.core.clock import ManualClock
@@ -194,21 +194,6 @@ def test_request_text_counts_characters_not_bytes() -> None:
     assert request_text(b"x" * 41, 10) == ("x" * 10, True)
 
 
-class Chunks:
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._run()
-
-    async def _run(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
-
-    async def aclose(self) -> None:
-        return None
-
-
 async def test_a_stream_is_captured_as_it_is_relayed() -> None:
     frames = [
         b'data: {"choices": [{"index": 0, "delta": {"content": "Hel"}}]}\n\n',
@@ -218,7 +203,7 @@ async def test_a_stream_is_captured_as_it_is_relayed() -> None:
 
     async def streaming(ex: Exchange) -> Reply:
         ex.served_by = "ptu-east"
-        return Reply(200, stream=Chunks(frames))
+        return Reply(200, stream=Chunks(*frames))
 
     capture = await run(everything(), exchange(stream=True), streaming)
     assert capture is not None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
+from tests.fakes.streams import Chunks
 
 from sluicegate.policies.capture_reply import CapturingStream, ReplyText
 from sluicegate.wire.endpoints import Endpoint
@@ -165,6 +165,9 @@ def test_malformed_chunks_are_ignored(bad: bytes) -> None:
     assert choices[0]["message"]["content"] == "before after"
 
 
+TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
 def test_a_whole_chat_reply_is_read_from_its_body() -> None:
     body = orjson.dumps(
         {
@@ -172,17 +175,7 @@ def test_a_whole_chat_reply_is_read_from_its_body() -> None:
             "choices": [
                 {
                     "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": None,
-                        "tool_calls": [
-                            {
-                                "id": "call_1",
-                                "type": "function",
-                                "function": {"name": "f", "arguments": "{}"},
-                            }
-                        ],
-                    },
+                    "message": {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
                     "finish_reason": "tool_calls",
                     "logprobs": None,
                 },
@@ -197,17 +190,7 @@ def test_a_whole_chat_reply_is_read_from_its_body() -> None:
         "choices": [
             {
                 "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": "call_1",
-                            "type": "function",
-                            "function": {"name": "f", "arguments": "{}"},
-                        }
-                    ],
-                },
+                "message": {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
                 "finish_reason": "tool_calls",
             },
             {
@@ -226,27 +209,11 @@ def test_a_body_without_choices_has_no_reply() -> None:
         assert text.to_json() is None
 
 
-class Upstream:
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-        self.closed = False
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._run()
-
-    async def _run(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
 async def test_the_stream_passes_every_chunk_unchanged_and_reads_it_first() -> None:
     raw = stream_of(chat_chunk("Hel"), chat_chunk("lo"), finish("stop"))
     chunks = [raw[i : i + 7] for i in range(0, len(raw), 7)]  # frames cut anywhere
     text = ReplyText(Endpoint.CHAT, 100)
-    stream = CapturingStream(Upstream(chunks), text)
+    stream = CapturingStream(Chunks(*chunks), text)
     relayed = []
     async for chunk in stream:
         relayed.append(chunk)
@@ -260,7 +227,7 @@ async def test_the_stream_passes_every_chunk_unchanged_and_reads_it_first() -> N
 async def test_the_stream_stops_reading_but_keeps_relaying_past_the_budget() -> None:
     chunks = [frame(chat_chunk("x" * 10)) for _ in range(5)] + [b"data: [DONE]\n\n"]
     text = ReplyText(Endpoint.CHAT, 15)
-    upstream = Upstream(chunks)
+    upstream = Chunks(*chunks)
     stream = CapturingStream(upstream, text)
     assert [chunk async for chunk in stream] == chunks
     assert text.truncated

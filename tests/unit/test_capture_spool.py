@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from tests.records import usage_record
 
 from sluicegate.core.capture import Capture
 from sluicegate.core.ledger import UsageRecord
@@ -22,9 +23,7 @@ CAPTURE = Capture(
 
 
 def record(request_id: str = "req-1", capture: Capture | None = None) -> UsageRecord:
-    return UsageRecord(
-        request_id, T0, "key-a", "search", "gpt-4o", "ptu-east", 200, capture=capture
-    )
+    return usage_record(request_id, T0, capture=capture)
 
 
 def line_of(values: dict[str, object]) -> bytes:

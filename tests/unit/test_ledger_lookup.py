@@ -3,56 +3,27 @@ first, then the ledger database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.fakes.ledger import MemoryLedger
+from tests.records import usage_record
 
 from sluicegate.core.clock import ManualClock
-from sluicegate.core.ledger import Dimension, UsageRecord, UsageTotals
+from sluicegate.core.ledger import UsageRecord
 from sluicegate.stores.ledger_lookup import LedgerLookup
 from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
-from sluicegate.stores.sql.errors import StoreUnavailable
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WAIT = 10.0
 
 
 def usage(n: int) -> UsageRecord:
-    return UsageRecord(
-        f"req-{n}", T0 + timedelta(seconds=n), "key-a", "search", "gpt-4o", "ptu", 200
-    )
+    return usage_record(f"req-{n}", T0 + timedelta(seconds=n), backend="ptu")
 
 
-class Ledger:
-    """An in-memory ledger that can be down, with the lookup the SQL ledger has."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, UsageRecord] = {}
-        self.down = False
-        self.asked: list[str] = []
-
-    async def write_batch(self, records: Sequence[UsageRecord]) -> None:
-        if self.down:
-            raise StoreUnavailable("the database is unavailable while writing usage records")
-        for record in records:
-            self.records.setdefault(record.request_id, record)
-
-    async def aggregate(
-        self, by: Dimension, since: datetime | None = None, until: datetime | None = None
-    ) -> list[UsageTotals]:
-        raise NotImplementedError
-
-    async def count(self) -> int:
-        return len(self.records)
-
-    async def get(self, request_id: str) -> UsageRecord | None:
-        self.asked.append(request_id)
-        return self.records.get(request_id)
-
-
-async def writer(ledger: Ledger, spool: Path, **options: object) -> LedgerWriter:
+async def writer(ledger: MemoryLedger, spool: Path, **options: object) -> LedgerWriter:
     values: dict[str, object] = {"batch_size": 100, "flush_interval_s": 3600.0}
     values.update(retry_initial_s=0.05, **options)
     settings = LedgerWriterOptions(**values)  # type: ignore[arg-type]
@@ -62,12 +33,12 @@ async def writer(ledger: Ledger, spool: Path, **options: object) -> LedgerWriter
 
 
 async def test_a_spooled_record_is_found_before_its_batch_is_written(tmp_path: Path) -> None:
-    ledger = Ledger()
+    ledger = MemoryLedger()
     spooler = await writer(ledger, tmp_path)
     lookup = LedgerLookup(spooler, ledger)
     try:
         await spooler.record(usage(1))
-        assert ledger.records == {}  # the batch waits for an hour
+        assert ledger.stored == {}  # the batch waits for an hour
         assert await lookup.find("req-1") == usage(1)
         assert ledger.asked == []  # found without asking the database
         assert await spooler.flush(WAIT)
@@ -80,7 +51,7 @@ async def test_a_spooled_record_is_found_before_its_batch_is_written(tmp_path: P
 
 
 async def test_while_the_database_is_down_the_newest_records_stay_known(tmp_path: Path) -> None:
-    ledger = Ledger()
+    ledger = MemoryLedger()
     ledger.down = True
     spooler = await writer(ledger, tmp_path, max_unwritten_index=2)
     lookup = LedgerLookup(spooler, ledger)
@@ -98,7 +69,7 @@ async def test_while_the_database_is_down_the_newest_records_stay_known(tmp_path
 
 
 async def test_without_a_writer_only_the_database_is_asked() -> None:
-    ledger = Ledger()
+    ledger = MemoryLedger()
     await ledger.write_batch([usage(7)])
     assert await LedgerLookup(None, ledger).find("req-7") == usage(7)
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.records import usage_record
 
 from sluicegate.core.ledger import UsageRecord
 from sluicegate.stores.ledger_spool import (
@@ -26,18 +27,12 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 def usage(n: int, **fields: object) -> UsageRecord:
     values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
         "prompt_tokens": n,
         "completion_tokens": 2 * n,
         "cost": n / 1000,
         "latency_ms": 12.5,
     }
-    values.update(fields)
-    return UsageRecord(f"req-{n:05d}", T0 + timedelta(seconds=n), **values)  # type: ignore[arg-type]
+    return usage_record(f"req-{n:05d}", T0 + timedelta(seconds=n), **{**values, **fields})
 
 
 def segments(directory: Path) -> list[Path]:

@@ -78,6 +78,7 @@ async def test_a_served_streamed_request_is_recorded_with_its_usage_and_timings(
         cost=0.0125,
         latency_ms=1000.0,
         ttft_ms=250.0,
+        stream=True,
     )
 
 

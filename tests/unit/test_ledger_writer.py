@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.fakes.ledger import MemoryLedger
+from tests.records import usage_record
 
 from sluicegate.core.clock import ManualClock
-from sluicegate.core.ledger import Dimension, UsageRecord, UsageTotals
+from sluicegate.core.ledger import UsageRecord
 from sluicegate.stores.ledger_writer import LedgerWriter, LedgerWriterOptions
-from sluicegate.stores.sql.errors import StoreUnavailable
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WAIT = 10.0
@@ -20,37 +21,7 @@ WAIT = 10.0
 
 
 def usage(n: int) -> UsageRecord:
-    return UsageRecord(
-        f"req-{n:05d}", T0 + timedelta(seconds=n), "key-a", "search", "gpt-4o", "ptu", 200
-    )
-
-
-class MemoryLedger:
-    """An idempotent in-memory ledger that can be taken down, and that reports each write."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, UsageRecord] = {}
-        self.batches: list[int] = []
-        self.calls: list[int] = []
-        self.down = False
-        self.wrote = asyncio.Event()
-
-    async def write_batch(self, records: Sequence[UsageRecord]) -> None:
-        self.calls.append(len(records))
-        if self.down:
-            raise StoreUnavailable("the database is unavailable while writing usage records")
-        self.batches.append(len(records))
-        for record in records:
-            self.records.setdefault(record.request_id, record)
-        self.wrote.set()
-
-    async def aggregate(
-        self, by: Dimension, since: datetime | None = None, until: datetime | None = None
-    ) -> list[UsageTotals]:
-        raise NotImplementedError
-
-    async def count(self) -> int:
-        return len(self.records)
+    return usage_record(f"req-{n:05d}", T0 + timedelta(seconds=n), backend="ptu")
 
 
 def options(**changes: object) -> LedgerWriterOptions:
@@ -89,10 +60,10 @@ async def test_records_wait_for_their_batch_and_a_flush_writes_them(tmp_path: Pa
     writer = await started(ledger, tmp_path, batch_size=100)
     for n in range(7):
         await writer.record(usage(n))
-    assert ledger.records == {}  # the record is spooled, not yet written: off the request path
+    assert ledger.stored == {}  # the record is spooled, not yet written: off the request path
     assert writer.lag().pending == 7
     assert await writer.flush(WAIT)
-    assert sorted(ledger.records) == [f"req-{n:05d}" for n in range(7)]
+    assert sorted(ledger.stored) == [f"req-{n:05d}" for n in range(7)]
     assert ledger.batches == [7]
     assert await writer.stop()
 
@@ -105,7 +76,7 @@ async def test_the_flush_interval_bounds_how_long_a_record_waits(tmp_path: Path)
     clock.advance(1.0)  # the record has now waited longer than the interval
     async with asyncio.timeout(WAIT):
         await ledger.wrote.wait()
-    assert list(ledger.records) == ["req-00001"]
+    assert list(ledger.stored) == ["req-00001"]
     assert await writer.stop()
 
 
@@ -157,7 +128,7 @@ async def test_a_thirty_second_outage_loses_nothing(tmp_path: Path) -> None:
     expected = {f"req-{n:05d}" for n in range(20)} | {
         f"req-{n:05d}" for n in range(100, 100 + len(delays))
     }
-    assert set(ledger.records) == expected
+    assert set(ledger.stored) == expected
     assert sum(ledger.batches) == len(expected)  # exactly once: nothing written twice
     lag = writer.lag()
     assert lag.write_failures == len(delays)
@@ -185,7 +156,7 @@ async def test_any_store_error_is_retried_not_just_unavailability(tmp_path: Path
     await writer.start()
     await writer.record(usage(1))
     assert await writer.flush(WAIT)
-    assert list(ledger.records) == ["req-00001"]
+    assert list(ledger.stored) == ["req-00001"]
     assert writer.lag().write_failures == 2
     assert await writer.stop()
 
@@ -197,13 +168,13 @@ async def test_stop_leaves_what_it_cannot_write_for_the_next_start(tmp_path: Pat
     for n in range(3):
         await writer.record(usage(n))
     assert not await writer.stop(deadline_s=0.05)
-    assert ledger.records == {}
+    assert ledger.stored == {}
 
     ledger.down = False
     again = await started(ledger, tmp_path)
     assert again.lag().pending == 3
     assert await again.flush(WAIT)
-    assert sorted(ledger.records) == ["req-00000", "req-00001", "req-00002"]
+    assert sorted(ledger.stored) == ["req-00000", "req-00001", "req-00002"]
     assert await again.stop()
 
 
@@ -226,7 +197,7 @@ async def test_fsync_always_returns_after_the_record_is_flushed(tmp_path: Path) 
     await asyncio.gather(*(writer.record(usage(n)) for n in range(20)))
     assert writer.lag().pending == 20
     assert await writer.flush(WAIT)
-    assert len(ledger.records) == 20
+    assert len(ledger.stored) == 20
     assert await writer.stop()
 
 
@@ -246,7 +217,7 @@ async def test_the_spool_cap_is_reported_and_spooling_goes_on(
     assert "past its cap of 2000" in caplog.text
     ledger.down = False
     assert await writer.flush(WAIT)
-    assert len(ledger.records) == 20
+    assert len(ledger.stored) == 20
     assert not writer.lag().over_cap
     assert await writer.stop()
 

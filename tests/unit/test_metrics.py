@@ -160,3 +160,19 @@ def test_backend_states_and_ledger_lag_are_read_at_scrape_time() -> None:
     assert sample(metrics, "sluicegate_ledger_written_records_total") == 7.0
     assert sample(metrics, "sluicegate_ledger_write_failures_total") == 1.0
     assert b"sluicegate_ledger_dropped_records_total 0.0" in metrics.render()
+
+
+def test_primed_series_exist_at_zero_so_rate_counts_their_first_increment() -> None:
+    metrics = GatewayMetrics()
+    assert sample(metrics, "sluicegate_refusals_total", code="rate_limit_exceeded") is None
+    metrics.prime(backends=["ptu-east", "paygo-west"], spill_targets=[("gpt-4o", "paygo-west")])
+    for code in ("rate_limit_exceeded", "budget_exceeded", "content_filter", "invalid_api_key"):
+        assert sample(metrics, "sluicegate_refusals_total", code=code) == 0
+    assert sample(metrics, "sluicegate_refusals_total", code="invalid_request_error") == 0
+    for backend in ("ptu-east", "paygo-west"):
+        labels = {"backend": backend, "status": "429", "error": ""}
+        assert sample(metrics, "sluicegate_upstream_failures_total", **labels) == 0
+    spill = {"gen_ai_request_model": "gpt-4o", "backend": "paygo-west"}
+    assert sample(metrics, "sluicegate_spillover_total", **spill) == 0
+    assert sample(metrics, "sluicegate_spillover_total", gen_ai_request_model="gpt-4o",
+                  backend="ptu-east") is None  # fmt: skip

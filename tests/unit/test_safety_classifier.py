@@ -177,7 +177,12 @@ def test_a_block_must_hold_a_token() -> None:
 @needs_training
 def test_training_reproduces_the_shipped_model(model: LinearModel) -> None:
     """The training script's own training function, on the packaged data, gives the shipped
-    model's scores (to 1e-6) and thresholds."""
+    model: the same decision on every test example, the same thresholds and features.
+
+    Not to the last digit: the solver's floating-point sums depend on the CPU's BLAS kernel
+    and thread count, so a fit on another machine differs in its last digits (seen between two
+    x86-64 machines: scores by up to 1.3e-4, thresholds by 5e-6, 2 of 40,000 features swapped
+    at the selection cut). Bounds sit about ten times above that."""
     from training.prompt_shield import config_of, retrain
     from training.prompt_shield_data import fingerprint, load_corpora
 
@@ -185,10 +190,13 @@ def test_training_reproduces_the_shipped_model(model: LinearModel) -> None:
     if fingerprint(corpora.training) != model.metadata["training_fingerprint"]:
         pytest.skip("this Python's standard-library docstrings differ from the training run's")
     again = retrain(corpora, config_of(model))
-    sample = corpora.test[::25]
-    for example in sample:
-        text = normalize(example.text).text
-        assert again.score(text) == pytest.approx(model.score(text), abs=1e-6)
-    assert again.threshold == pytest.approx(model.threshold, abs=1e-6)
-    assert again.document_threshold == pytest.approx(model.document_threshold, abs=1e-6)
+    assert again.threshold == pytest.approx(model.threshold, abs=1e-4)
+    assert again.document_threshold == pytest.approx(model.document_threshold, abs=1e-4)
     assert len(again.weights) == len(model.weights)
+    assert len(set(again.weights) & set(model.weights)) >= 0.999 * len(model.weights)
+    for example in corpora.test:
+        text = normalize(example.text).text
+        shipped, retrained = model.score(text), again.score(text)
+        assert retrained == pytest.approx(shipped, abs=1e-3)
+        if abs(shipped - model.threshold) > 1e-3:
+            assert (retrained >= again.threshold) == (shipped >= model.threshold)

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from tests.exchanges import make_exchange
+from tests.fakes.streams import Chunks
 
 from sluicegate.config.loader import ConfigError
 from sluicegate.config.settings import BackendSettings, GatewayConfig
@@ -29,24 +30,6 @@ from sluicegate.telemetry.tracing_setup import OTLP_MODULE, build_tracing, sampl
 TARGET = AttemptTarget.of(
     BackendSettings(name="ptu-east", url="https://east.example.com", api="azure", deployment="d1")
 )
-
-
-class Chunks:
-    """A reply stream that yields given chunks and remembers being closed."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self._chunks = list(chunks)
-        self.closed = False
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            yield chunk
-
-    async def aclose(self) -> None:
-        self.closed = True
 
 
 class Failing(Chunks):

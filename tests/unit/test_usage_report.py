@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.records import usage_record
 
 from sluicegate.admin.usage_report import (
     ReportRow,
@@ -37,16 +38,7 @@ PTU_TPM = 100
 
 
 def usage(request_id: str, minute: int, **fields: object) -> UsageRecord:
-    values: dict[str, object] = {
-        "subject": "key-a",
-        "team": "search",
-        "model": "gpt-4o",
-        "backend": "ptu-east",
-        "status": 200,
-        "billing": "ptu",
-    }
-    values.update(fields)
-    return UsageRecord(request_id, T0 + timedelta(minutes=minute), **values)  # type: ignore[arg-type]
+    return usage_record(request_id, T0 + timedelta(minutes=minute), **{"billing": "ptu", **fields})
 
 
 # The totals in the tests are worked out by hand from this table; r5 lies past the end of HOUR.

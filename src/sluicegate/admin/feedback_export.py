@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Literal, Protocol
 
 import orjson
 
+from sluicegate.admin.moments import show_moment
 from sluicegate.core.capture import Capture, CaptureStore
 from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.feedback import FeedbackRecord, FeedbackStore
@@ -156,7 +157,7 @@ def export_item(
     """One line of the export."""
     return {
         "request_id": record.request_id,
-        "request_at": _show(record.request_at),
+        "request_at": show_moment(record.request_at),
         "model": record.model,
         "prompt_version": record.prompt_version,
         "backend": record.backend,
@@ -169,11 +170,7 @@ def export_item(
         "comment": record.comment,
         "correction": record.correction,
         "sentiment": sentiment(record, midpoint),
-        "rated_at": _show(record.updated_at),
+        "rated_at": show_moment(record.updated_at),
         "input": captured.input if captured is not None else None,
         "output": captured.output if captured is not None else None,
     }
-
-
-def _show(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from sluicegate.admin.moments import parse_moment, show_moment
 from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.feedback import (
     FEEDBACK_DIMENSIONS,
@@ -31,12 +31,6 @@ from sluicegate.core.wilson import wilson_interval
 RATE_DECIMALS = 4
 SCORE_DECIMALS = 4
 TOTAL_LABEL = "TOTAL"
-RELATIVE_TIMES = ("now", "today", "yesterday")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_FORMAT_HINT = (
-    "use a date (2026-11-01, 00:00 UTC), an ISO 8601 time (2026-11-01T08:00:00Z; UTC when it "
-    "names no zone) or one of: " + ", ".join(RELATIVE_TIMES)
-)
 
 
 @dataclass(frozen=True)
@@ -150,31 +144,11 @@ def parse_time(param: str, text: str | None, now: datetime) -> datetime | None:
     zone), `now`, `today` or `yesterday`. InvalidRequest(param=param) for anything else."""
     if text is None or not text.strip():
         return None
-    if now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware (for example datetime.now(UTC))")
-    now = now.astimezone(UTC)
-    word = text.strip().lower()
-    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    relative = {"now": now, "today": today, "yesterday": today - timedelta(days=1)}
-    if word in relative:
-        return relative[word]
-    try:
-        if _DATE.match(word):
-            day = date.fromisoformat(word)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(text.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        shown = text if len(text) <= 64 else text[:61] + "..."
-        raise InvalidRequest(
-            f"{param} {shown!r} is not a time: {_FORMAT_HINT}", param=param
-        ) from None
+    return parse_moment(param, text, now)
 
 
 def _show(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if moment is None else show_moment(moment)
 
 
 # --- rendering -------------------------------------------------------------------------------

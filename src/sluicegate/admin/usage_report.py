@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from sluicegate.admin.moments import parse_moment, show_moment
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.ledger import DIMENSIONS, Dimension, LedgerStore, UsageTotals
@@ -30,14 +30,6 @@ MONEY_DECIMALS = 6
 SHARE_DECIMALS = 6
 TOTAL_LABEL = "TOTAL"
 """The group cell of the last row of the CSV and the table: the sum of every row."""
-RELATIVE_TIMES = ("now", "today", "yesterday")
-"""Words `parse_report_range` accepts besides dates and times; days start at 00:00 UTC."""
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_FORMAT_HINT = (
-    "use a date (2026-11-01, 00:00 UTC), an ISO 8601 time (2026-11-01T08:00:00Z; UTC when it "
-    "names no zone) or one of: " + ", ".join(RELATIVE_TIMES)
-)
 
 
 @dataclass(frozen=True)
@@ -180,8 +172,8 @@ def parse_report_range(
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware (for example datetime.now(UTC))")
     now = now.astimezone(UTC)
-    since = _month_start(now) if from_text is None else _moment("from", from_text, now)
-    until = now if to_text is None else _moment("to", to_text, now)
+    since = _month_start(now) if from_text is None else parse_moment("from", from_text, now)
+    until = now if to_text is None else parse_moment("to", to_text, now)
     _require_order(since, until)
     return since, until
 
@@ -189,37 +181,14 @@ def parse_report_range(
 def _require_order(since: datetime, until: datetime) -> None:
     if since >= until:
         raise InvalidRequest(
-            f"the range is empty: from ({_show(since)}) must be earlier than to "
-            f"({_show(until)}), which is exclusive",
+            f"the range is empty: from ({show_moment(since)}) must be earlier than to "
+            f"({show_moment(until)}), which is exclusive",
             param="from",
         )
 
 
 def _month_start(now: datetime) -> datetime:
     return datetime(now.year, now.month, 1, tzinfo=UTC)
-
-
-def _moment(param: str, text: str, now: datetime) -> datetime:
-    word = text.strip().lower()
-    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    relative = {"now": now, "today": today, "yesterday": today - timedelta(days=1)}
-    if word in relative:
-        return relative[word]
-    try:
-        if _DATE.match(word):
-            day = date.fromisoformat(word)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(text.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        shown = text if len(text) <= 64 else text[:61] + "..."
-        raise InvalidRequest(
-            f"{param} {shown!r} is not a time: {_FORMAT_HINT}", param=param
-        ) from None
-
-
-def _show(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -240,8 +209,8 @@ def report_as_dict(report: UsageReport) -> dict[str, Any]:
     """The report as JSON-ready data: ISO 8601 times, USD and shares to 6 decimals."""
     return {
         "by": report.by,
-        "from": _show(report.since),
-        "to": _show(report.until),
+        "from": show_moment(report.since),
+        "to": show_moment(report.until),
         "ptu_capacity_tokens": report.ptu_capacity_tokens,
         "rows": [_row_dict(row) for row in report.rows],
         "total": _row_dict(report.total),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from sluicegate.cli.keys import _failure, _usage_error, _with_stores
+from sluicegate.cli.store_access import failure, usage_error, with_stores
 from sluicegate.core.errors import Conflict, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
@@ -31,10 +31,10 @@ def run_admin(
         return await work(make_admin(stores))
 
     try:
-        return _with_stores(url, with_admin)
+        return with_stores(url, with_admin)
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
     except NotFound as error:
-        _failure(f"{error.message}; {list_hint}")
+        failure(f"{error.message}; {list_hint}")
     except Conflict as error:
-        _failure(f"{error.message}{hint}")
+        failure(f"{error.message}{hint}")

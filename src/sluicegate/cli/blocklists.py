@@ -32,8 +32,8 @@ from sluicegate.cli.keys import (
     ACTOR,
     _check_format,
     _resolve_url,
-    _usage_error,
 )
+from sluicegate.cli.store_access import usage_error
 from sluicegate.core.blocklists import BlocklistRecord
 from sluicegate.core.errors import InvalidRequest
 
@@ -90,9 +90,9 @@ def _read_terms(option: str, path: str) -> list[str]:
     try:
         text = sys.stdin.read() if path == STDIN else Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        _usage_error(f"{option} {path!r}: the file is not UTF-8 text")
+        usage_error(f"{option} {path!r}: the file is not UTF-8 text")
     except OSError as error:
-        _usage_error(f"{option} {path!r}: cannot read it ({error.strerror or error})")
+        usage_error(f"{option} {path!r}: cannot read it ({error.strerror or error})")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -101,7 +101,7 @@ def _valid(make: Callable[[], T]) -> T:
     try:
         return make()
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
 
 
 # --- running against the database ----------------------------------------------------------------
@@ -120,7 +120,7 @@ def _run(url: str, work: Callable[[BlocklistAdmin], Awaitable[T]], *, hint: str 
 
 
 def _nothing_to_change() -> NoReturn:
-    _usage_error(
+    usage_error(
         "nothing to change: give at least one of --add-term, --add-terms-file, --remove-term, "
         "--add-pattern, --remove-pattern or --description"
     )

@@ -6,23 +6,26 @@ now (a shorter period, a database no gateway runs on, a request to forget everyt
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from sluicegate.cli.database import UrlOption, database_url
+from sluicegate.cli.database import UrlOption
+from sluicegate.cli.store_access import (
+    existing_database_url,
+    failure,
+    load_config_file,
+    with_stores,
+)
 from sluicegate.config.capture import CaptureSettings
-from sluicegate.config.loader import ConfigError, load_config
 
 if TYPE_CHECKING:
-    from sluicegate.config.settings import GatewayConfig
     from sluicegate.core.capture import StoredCapture
-    from sluicegate.stores.sql import SqlCaptureStore
+    from sluicegate.stores.sql import SqlCaptureStore, SqlStores
 
 T = TypeVar("T")
 
@@ -39,59 +42,14 @@ ConfigOption = Annotated[
 ]
 
 
-def _usage_error(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _failure(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _load(config: Path | None) -> GatewayConfig | None:
-    if config is None:
-        return None
-    try:
-        return load_config(config)
-    except ConfigError as error:
-        _usage_error(str(error))
-
-
-def _resolve_url(explicit: str | None, config: GatewayConfig | None) -> str:
-    """The flag, else `SLUICEGATE_DATABASE_URL`, else the config, else the default; a SQLite
-    file must exist (one created on the spot would hold no captures)."""
-    from sluicegate.stores.sql.database import parse_url
-
-    url = database_url(explicit, config)
-    try:
-        parsed, dialect = parse_url(url)
-    except ValueError as error:
-        _usage_error(str(error))
-    path = parsed.database
-    if dialect == "sqlite" and path and path != ":memory:" and not Path(path).exists():
-        _failure(
-            f"there is no database at {path}: give the gateway's with --database-url, "
-            "SLUICEGATE_DATABASE_URL or --config"
-        )
-    return url
-
-
 def _with_store(url: str, work: Callable[[SqlCaptureStore], Awaitable[T]]) -> T:
     """Run `work(store)` against the captures of the database at `url`."""
-    from sluicegate.stores.sql import SqlCaptureStore, StoreError, open_sql_stores
+    from sluicegate.stores.sql import SqlCaptureStore
 
-    async def main() -> T:
-        stores = await open_sql_stores(url)
-        try:
-            return await work(SqlCaptureStore(stores.database))
-        finally:
-            await stores.close()
+    async def on_captures(stores: SqlStores) -> T:
+        return await work(SqlCaptureStore(stores.database))
 
-    try:
-        return asyncio.run(main())
-    except StoreError as error:
-        _failure(str(error))
+    return with_stores(url, on_captures)
 
 
 @capture_app.command("show")
@@ -101,14 +59,14 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """Print one request's capture as JSON: what went upstream and what the client received."""
-    url = _resolve_url(database_url, _load(config))
+    url = existing_database_url(database_url, load_config_file(config))
 
     async def read(store: SqlCaptureStore) -> StoredCapture | None:
         return await store.get(request_id)
 
     found = _with_store(url, read)
     if found is None:
-        _failure(f"no capture of request {request_id!r}: it was not captured, or was purged")
+        failure(f"no capture of request {request_id!r}: it was not captured, or was purged")
     typer.echo(json.dumps(capture_as_dict(found), indent=2, ensure_ascii=False))
 
 
@@ -127,11 +85,11 @@ def purge_command(
     config: ConfigOption = None,
 ) -> None:
     """Delete captures older than the retention period (or --older-than) now."""
-    settings = _load(config)
+    settings = load_config_file(config)
     days = older_than
     if days is None:
         days = (settings.capture if settings is not None else CaptureSettings()).retention_days
-    url = _resolve_url(database_url, settings)
+    url = existing_database_url(database_url, settings)
     before = datetime.now(UTC) - timedelta(days=days)
 
     async def purge(store: SqlCaptureStore) -> int:

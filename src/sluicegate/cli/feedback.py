@@ -18,8 +18,14 @@ import typer
 from pydantic import ValidationError
 
 from sluicegate.cli.database import UrlOption
-from sluicegate.cli.keys import _failure, _usage_error, _with_stores
-from sluicegate.cli.usage import ConfigOption, _load, _resolve_url
+from sluicegate.cli.store_access import (
+    existing_database_url,
+    failure,
+    load_config_file,
+    usage_error,
+    with_stores,
+)
+from sluicegate.cli.usage import ConfigOption
 from sluicegate.config.feedback import FeedbackSettings
 from sluicegate.config.loader import ConfigError, format_validation_error
 from sluicegate.core.errors import InvalidRequest
@@ -65,9 +71,9 @@ def _range(since: str | None, until: str | None) -> tuple[datetime | None, datet
     try:
         start, end = parse_time("--since", since, now), parse_time("--until", until, now)
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
     if start is not None and end is not None and start >= end:
-        _usage_error("--since must be earlier than --until, which is excluded")
+        usage_error("--since must be earlier than --until, which is excluded")
     return start, end
 
 
@@ -98,18 +104,18 @@ def summary_command(
     from sluicegate.stores.sql.feedback import SqlFeedbackStore
 
     if output not in FORMATS:
-        _usage_error(f"--format {output!r}: use {', '.join(FORMATS)}")
+        usage_error(f"--format {output!r}: use {', '.join(FORMATS)}")
     try:
         dimensions = parse_dimensions(by)
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
     start, end = _range(since, until)
-    url = _resolve_url(database_url, _load(config))
+    url = existing_database_url(database_url, load_config_file(config))
 
     async def read(stores: SqlStores) -> FeedbackSummary:
         return await feedback_summary(SqlFeedbackStore(stores.database), dimensions, start, end)
 
-    summary = _with_stores(url, read)
+    summary = with_stores(url, read)
     if output == "json":
         typer.echo(json.dumps(summary_as_dict(summary), indent=2))
     elif output == "csv":
@@ -141,15 +147,15 @@ def export_command(
     try:
         kept = parse_only(only)
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
     start, end = _range(since, until)
-    settings = _load(config)
+    settings = load_config_file(config)
     scores = settings.feedback if settings is not None else FeedbackSettings()
     midpoint = (scores.score_min + scores.score_max) / 2
-    url = _resolve_url(database_url, settings)
+    url = existing_database_url(database_url, settings)
     directory = out.parent if str(out.parent) else Path(".")
     if not directory.is_dir():
-        _failure(f"--out {out}: the directory {directory} does not exist")
+        failure(f"--out {out}: the directory {directory} does not exist")
     # Written beside the target and renamed at the end: a failed export leaves no half file.
     handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
 
@@ -168,7 +174,7 @@ def export_command(
             )
 
     try:
-        count = _with_stores(url, write)
+        count = with_stores(url, write)
         os.replace(partial, out)
     finally:
         Path(partial).unlink(missing_ok=True)

@@ -9,12 +9,11 @@ replica within 1 s.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -32,6 +31,7 @@ from sluicegate.cli.key_views import (
     print_table,
     show_time,
 )
+from sluicegate.cli.store_access import failure, usage_error, with_stores
 from sluicegate.config.loader import ConfigError, load_config
 from sluicegate.core.budget import DEFAULT_ALERT_AT, Budget, parse_budget
 from sluicegate.core.clock import SystemClock
@@ -84,45 +84,18 @@ CLEARABLE = ("models", "tpm", "rpm", "max-concurrency", "budget", "expires")
 # --- running against the database ----------------------------------------------------------------
 
 
-def _usage_error(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _failure(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 def _resolve_url(url: str | None, config: Path | None) -> str:
     from sluicegate.stores.sql.database import parse_url
 
     try:
         resolved = database_url(url, load_config(config) if config is not None else None)
     except ConfigError as error:
-        _usage_error(str(error))
+        usage_error(str(error))
     try:
         parse_url(resolved)
     except ValueError as error:
-        _usage_error(str(error))
+        usage_error(str(error))
     return resolved
-
-
-def _with_stores(url: str, work: Callable[[SqlStores], Awaitable[T]]) -> T:
-    """Open the stores (SQLite is upgraded, PostgreSQL must be current), run `work`, close."""
-    from sluicegate.stores.sql import StoreError, open_sql_stores
-
-    async def main() -> T:
-        stores = await open_sql_stores(url)
-        try:
-            return await work(stores)
-        finally:
-            await stores.close()
-
-    try:
-        return asyncio.run(main())
-    except StoreError as error:
-        _failure(str(error))
 
 
 def _with_admin(url: str, work: Callable[[KeyAdmin], Awaitable[T]]) -> T:
@@ -133,21 +106,21 @@ def _with_admin(url: str, work: Callable[[KeyAdmin], Awaitable[T]]) -> T:
         return await work(KeyAdmin(stores.keys, stores.audit, SystemClock()))
 
     try:
-        return _with_stores(url, with_admin)
+        return with_stores(url, with_admin)
     except NotFound as error:
-        _failure(f"{error.message}; `sluicegate keys list` shows the ids")
+        failure(f"{error.message}; `sluicegate keys list` shows the ids")
     except KeyNotRotatable as error:
-        _failure(
+        failure(
             f"key {error.key_id} is {error.state}; create a new key with `sluicegate keys create`"
         )
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
 
 
 def _key_id(value: str) -> str:
     """The id argument; a pasted key is refused without echoing it."""
     if value.startswith(KEY_PREFIX):
-        _usage_error(
+        usage_error(
             "that is a key, not a key id: give the 12-hex-digit id `sluicegate keys list` "
             "shows (a key is never needed here, nor should it be typed on a command line)"
         )
@@ -156,13 +129,13 @@ def _key_id(value: str) -> str:
 
 def _check_format(output: str) -> None:
     if output not in ("table", "json"):
-        _usage_error(f"--format {output!r}: use table or json")
+        usage_error(f"--format {output!r}: use table or json")
 
 
 def _text(option: str, value: str) -> str:
     value = value.strip()
     if not value or not value.isprintable():
-        _usage_error(f"{option} must not be empty and must be printable text")
+        usage_error(f"{option} must not be empty and must be printable text")
     return value
 
 
@@ -170,7 +143,7 @@ def _parsed(option: str, value: str, parse: Callable[[str], T]) -> T:
     try:
         return parse(value)
     except ValueError as error:
-        _usage_error(f"{option} {value!r}: {error}")
+        usage_error(f"{option} {value!r}: {error}")
 
 
 def _checked(make: Callable[[], T]) -> T:
@@ -178,7 +151,7 @@ def _checked(make: Callable[[], T]) -> T:
     try:
         return make()
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
 
 
 def _expiry(now: datetime) -> Callable[[str], datetime]:
@@ -188,7 +161,7 @@ def _expiry(now: datetime) -> Callable[[str], datetime]:
 def _budget(text: str | None, alert: float | None) -> Budget | None:
     if text is None:
         if alert is not None:
-            _usage_error("--budget-alert needs --budget (the budget it is a share of)")
+            usage_error("--budget-alert needs --budget (the budget it is a share of)")
         return None
     budget = _parsed("--budget", text, parse_budget)
     if alert is None:
@@ -317,7 +290,7 @@ def update_command(
     cleared = set(clear or ())
     unknown = sorted(cleared - set(CLEARABLE))
     if unknown:
-        _usage_error(f"--clear {unknown[0]!r}: use one of {', '.join(CLEARABLE)}")
+        usage_error(f"--clear {unknown[0]!r}: use one of {', '.join(CLEARABLE)}")
     given = {
         "models": models,
         "tpm": tpm,
@@ -328,7 +301,7 @@ def update_command(
     }
     both = sorted(option for option in cleared if given[option] is not None)
     if both:
-        _usage_error(f"--{both[0]} and --clear {both[0]}: give one or the other")
+        usage_error(f"--{both[0]} and --clear {both[0]}: give one or the other")
     changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = _text("--name", name)
@@ -351,7 +324,7 @@ def update_command(
         changes["budget_alert_at"] = budget_alert
     if "budget" in cleared:
         if budget_alert is not None:
-            _usage_error("--budget-alert and --clear budget: give one or the other")
+            usage_error("--budget-alert and --clear budget: give one or the other")
         changes["budget"] = None
     if expires is not None:
         changes["expires_at"] = _parsed("--expires", expires, _expiry(now))
@@ -360,7 +333,7 @@ def update_command(
     if "expires" in cleared:
         changes["expires_at"] = None
     if not changes:
-        _usage_error("nothing to change: give at least one setting, or --clear one")
+        usage_error("nothing to change: give at least one setting, or --clear one")
     change = _checked(lambda: KeyChanges(**changes))  # type: ignore[arg-type]
     url = _resolve_url(database_url, config)
     record = _with_admin(url, lambda admin: admin.update(key_id, change, ACTOR))

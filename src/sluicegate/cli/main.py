@@ -13,7 +13,6 @@ import typer
 from sluicegate.config.loader import ConfigError, load_config, load_yaml, parse_document
 from sluicegate.config.settings import GatewayConfig
 from sluicegate.config.simulator import SimulatorConfig
-from sluicegate.telemetry.request_log import REQUEST_LOGGER
 
 app = typer.Typer(
     name="sluicegate",
@@ -25,21 +24,33 @@ app = typer.Typer(
 
 
 def _add_groups() -> None:
+    from sluicegate.cli.bench import bench_command
     from sluicegate.cli.blocklists import blocklists_app
     from sluicegate.cli.capture import capture_app
     from sluicegate.cli.database import db_app
+    from sluicegate.cli.datasets import datasets_app
+    from sluicegate.cli.eval_publish import publish_command
+    from sluicegate.cli.evals import eval_app
     from sluicegate.cli.feedback import feedback_app
     from sluicegate.cli.keys import keys_app
+    from sluicegate.cli.plan import plan_command
+    from sluicegate.cli.prompts import prompts_app
     from sluicegate.cli.teams import teams_app
     from sluicegate.cli.usage import usage_app
 
     app.add_typer(blocklists_app, name="blocklists")
     app.add_typer(capture_app, name="capture")
     app.add_typer(db_app, name="db")
+    app.add_typer(datasets_app, name="datasets")
+    app.add_typer(eval_app, name="eval")
+    eval_app.command("publish")(publish_command)
     app.add_typer(feedback_app, name="feedback")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(prompts_app, name="prompts")
     app.add_typer(teams_app, name="teams")
     app.add_typer(usage_app, name="usage")
+    app.command("plan")(plan_command)
+    app.command("bench")(bench_command)
 
 
 _add_groups()
@@ -230,6 +241,8 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(chatty).setLevel(max(numeric, logging.INFO))
     # The per-request lines are JSON objects already: print them bare, one per line, whatever
     # the level of the other logs (request_log.enabled turns them off).
+    from sluicegate.telemetry.request_log import REQUEST_LOGGER
+
     requests = logging.getLogger(REQUEST_LOGGER)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -24,8 +24,8 @@ from sluicegate.cli.keys import (
     _check_format,
     _parsed,
     _resolve_url,
-    _usage_error,
 )
+from sluicegate.cli.store_access import usage_error
 from sluicegate.cli.team_views import describe, print_record, print_table
 from sluicegate.core.budget import Budget, parse_budget
 from sluicegate.core.errors import InvalidRequest
@@ -94,7 +94,7 @@ def _whole(option: str, text: str) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        _usage_error(f"{option} {text!r}: give a whole number, 0 or more")
+        usage_error(f"{option} {text!r}: give a whole number, 0 or more")
     return value
 
 
@@ -104,7 +104,7 @@ def _share(text: str) -> float:
     except ValueError:
         value = 0.0
     if not 0 < value <= 1:
-        _usage_error(
+        usage_error(
             f"--budget-alert {text!r}: give the share of the budget spent when an alert is "
             "raised, above 0 and at most 1 (0.8 = 80 %)"
         )
@@ -127,12 +127,12 @@ def _valid(make: Callable[[], T]) -> T:
     try:
         return make()
     except InvalidRequest as error:
-        _usage_error(error.message)
+        usage_error(error.message)
 
 
 def _exclusive(first: str, first_given: bool, second: str, second_given: bool) -> None:
     if first_given and second_given:
-        _usage_error(f"use either {first} or {second}, not both")
+        usage_error(f"use either {first} or {second}, not both")
 
 
 # --- running against the database ----------------------------------------------------------------
@@ -156,7 +156,7 @@ def _announce(what: str, record: TeamRecord) -> None:
 
 
 def _nothing_to_change() -> NoReturn:
-    _usage_error(
+    usage_error(
         "nothing to change: give at least one of --models, --all-models, --tpm, --clear-tpm, "
         "--rpm, --clear-rpm, --budget, --budget-alert or --clear-budget"
     )
@@ -178,7 +178,7 @@ def create_command(
 ) -> None:
     """Create a managed team; with no options its keys may call every model, unlimited."""
     if budget_alert is not None and budget is None:
-        _usage_error("--budget-alert needs --budget")
+        usage_error("--budget-alert needs --budget")
     spec = _valid(
         lambda: TeamSpec(
             name=name,

@@ -1,32 +1,44 @@
-"""`sluicegate usage report`: who used what, for chargeback, read from the usage ledger.
+"""`sluicegate usage report|export`: who used what, for chargeback, and every request, read
+from the usage ledger.
 
-The report itself is `sluicegate.admin.usage_report`, shared with the admin API; this module
-only reads the command line, finds the database and prints.
+The report itself is `sluicegate.admin.usage_report` and the export
+`sluicegate.admin.usage_export`, both shared with the admin API; this module only reads the
+command line, finds the database, prints and writes the file.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from sluicegate.cli.database import UrlOption, database_url
-from sluicegate.config.loader import ConfigError, load_config
+from sluicegate.cli.database import UrlOption
+from sluicegate.cli.store_access import (
+    existing_database_url,
+    failure,
+    load_config_file,
+    usage_error,
+    with_stores,
+)
 from sluicegate.core.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from sluicegate.admin.usage_report import UsageReport
-    from sluicegate.config.settings import GatewayConfig
     from sluicegate.core.ledger import Dimension
+    from sluicegate.stores.sql import SqlStores
 
 FORMATS = ("table", "csv", "json")
 
 usage_app = typer.Typer(
-    help="Usage reports for chargeback, from the usage ledger.", no_args_is_help=True
+    help="Usage reports for chargeback, and per-request exports, from the usage ledger.",
+    no_args_is_help=True,
 )
 
 ConfigOption = Annotated[
@@ -40,61 +52,15 @@ ConfigOption = Annotated[
 ]
 
 
-def _usage_error(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _failure(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _load(config: Path | None) -> GatewayConfig | None:
-    if config is None:
-        return None
-    try:
-        return load_config(config)
-    except ConfigError as error:
-        _usage_error(str(error))
-
-
-def _resolve_url(explicit: str | None, config: GatewayConfig | None) -> str:
-    """The flag, else `SLUICEGATE_DATABASE_URL`, else the config, else the default; a SQLite
-    file must exist (a report on a database created on the spot would only be empty)."""
-    from sluicegate.stores.sql.database import parse_url
-
-    url = database_url(explicit, config)
-    try:
-        parsed, dialect = parse_url(url)
-    except ValueError as error:
-        _usage_error(str(error))
-    path = parsed.database
-    if dialect == "sqlite" and path and path != ":memory:" and not Path(path).exists():
-        _failure(
-            f"there is no database at {path}: give the gateway's with --database-url, "
-            "SLUICEGATE_DATABASE_URL or --config"
-        )
-    return url
-
-
 def _read(
     url: str, by: Dimension, since: datetime, until: datetime, ptu_tpm: int | None
 ) -> UsageReport:
     from sluicegate.admin.usage_report import usage_report
-    from sluicegate.stores.sql import StoreError, open_sql_stores
 
-    async def main() -> UsageReport:
-        stores = await open_sql_stores(url)
-        try:
-            return await usage_report(stores.ledger, by, since, until, ptu_tpm=ptu_tpm)
-        finally:
-            await stores.close()
+    async def read(stores: SqlStores) -> UsageReport:
+        return await usage_report(stores.ledger, by, since, until, ptu_tpm=ptu_tpm)
 
-    try:
-        return asyncio.run(main())
-    except StoreError as error:
-        _failure(str(error))
+    return with_stores(url, read)
 
 
 @usage_app.command("report")
@@ -131,14 +97,14 @@ def report_command(
     )
 
     if output not in FORMATS:
-        _usage_error(f"--format {output!r}: use {', '.join(FORMATS)}")
+        usage_error(f"--format {output!r}: use {', '.join(FORMATS)}")
     try:
         dimension = parse_dimension(by)
         start, end = parse_report_range(since, until, datetime.now(UTC))
     except InvalidRequest as error:
-        _usage_error(error.message)
-    settings = _load(config)
-    url = _resolve_url(database_url, settings)
+        usage_error(error.message)
+    settings = load_config_file(config)
+    url = existing_database_url(database_url, settings)
     ptu_tpm = ptu_tpm_of(settings) if settings is not None else None
     report = _read(url, dimension, start, end, ptu_tpm)
     if output == "json":
@@ -147,3 +113,113 @@ def report_command(
         typer.echo(report_as_csv(report), nl=False)
     else:
         typer.echo(report_as_table(report), nl=False)
+
+
+@usage_app.command("export")
+def export_command(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Requests made at or after: a date (2026-11-01, 00:00 UTC), an ISO 8601 time "
+            "(UTC when it names no zone), today or yesterday. Default: the start of this "
+            "month (UTC).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="Requests made before (excluded): the same forms, or now."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Only the requests of this model route.")
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's requests.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many requests, the oldest.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="The JSONL file to write. Default: standard output."),
+    ] = None,
+    database_url: UrlOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Every request as a JSON line (time, model, tokens, backend, status, latencies, team,
+    key id, prompt version, cost): replay it with `sluicegate bench --trace` or plan from it
+    with `sluicegate plan --usage`."""
+    from sluicegate.admin.usage_export import parse_filter, parse_limit
+    from sluicegate.admin.usage_report import parse_report_range
+
+    try:
+        start, end = parse_report_range(since, until, datetime.now(UTC))
+        kept_model = parse_filter("model", model)
+        kept_team = parse_filter("team", team)
+        most = parse_limit(limit)
+    except InvalidRequest as error:
+        usage_error(error.message)
+    settings = load_config_file(config)
+    url = existing_database_url(database_url, settings)
+    filters = _ExportFilters(start, end, kept_model, kept_team, most)
+    if out is None:
+        _export_to_stdout(url, filters)
+        return
+    count = _export_to_file(url, filters, out)
+    typer.echo(f"wrote {count} usage record{'s' if count != 1 else ''} to {out}")
+
+
+@dataclass(frozen=True)
+class _ExportFilters:
+    """What `usage export` keeps: the range and the optional model, team and limit."""
+
+    since: datetime
+    until: datetime
+    model: str | None
+    team: str | None
+    limit: int | None
+
+    async def write(self, stores: SqlStores, out: IO[bytes]) -> int:
+        from sluicegate.admin.usage_export import export_usage
+
+        return await export_usage(
+            stores.ledger,
+            out,
+            self.since,
+            self.until,
+            model=self.model,
+            team=self.team,
+            limit=self.limit,
+        )
+
+
+def _export_to_stdout(url: str, filters: _ExportFilters) -> None:
+    stdout = sys.stdout.buffer
+
+    async def write(stores: SqlStores) -> int:
+        return await filters.write(stores, stdout)
+
+    try:
+        with_stores(url, write)
+        stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error; keep Python from reporting the
+        # failed flush of the closed pipe at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _export_to_file(url: str, filters: _ExportFilters, out: Path) -> int:
+    directory = out.parent if str(out.parent) else Path(".")
+    if not directory.is_dir():
+        failure(f"--out {out}: the directory {directory} does not exist")
+    # Written beside the target and renamed at the end: a failed export leaves no half file.
+    handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
+
+    async def write(stores: SqlStores) -> int:
+        with os.fdopen(handle, "wb") as file:
+            return await filters.write(stores, file)
+
+    try:
+        count = with_stores(url, write)
+        os.replace(partial, out)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return count

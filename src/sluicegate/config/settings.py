@@ -23,6 +23,7 @@ from sluicegate.config.credentials import (
 from sluicegate.config.feedback import FeedbackSettings
 from sluicegate.config.ledger import LedgerSettings
 from sluicegate.config.pricing import PricingSettings
+from sluicegate.config.prompts import PromptSettings
 from sluicegate.config.quotas import QuotaSettings
 from sluicegate.config.safety import SafetySettings
 from sluicegate.config.strict import Strict
@@ -150,6 +151,8 @@ class GatewayConfig(Strict):
     safety: SafetySettings = SafetySettings()
     """Prompt shields, content safety, PII and blocklists on requests and replies; the safe
     defaults apply when the section is absent."""
+    prompts: PromptSettings = PromptSettings()
+    """The prompt registry: protected labels, and how often gateways reload labels."""
     database_url: str = "sqlite+aiosqlite:///sluicegate.db"
     """Keys, the usage ledger and the audit log live here; `SLUICEGATE_DATABASE_URL` overrides
     it."""

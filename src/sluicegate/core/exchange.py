@@ -71,6 +71,9 @@ class Exchange:
     authentication policy when the team has any of those."""
     prompt_version: str | None = None
     """The version of the prompt template the request was built from, when known."""
+    prompt_label: str | None = None
+    """The label the gateway resolved to `prompt_version` when it rendered a registered
+    prompt by label (None for a version named outright or sent by the client)."""
     token_estimate: tuple[int, int] | None = None
     """(prompt, completion) tokens the request may use, once estimated (quotas, budgets)."""
     route: str = ""

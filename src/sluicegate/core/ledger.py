@@ -7,7 +7,7 @@ double-charges. Times are timezone-aware; stores keep them in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -53,6 +53,9 @@ class UsageRecord:
     billing: str | None = None
     """`ptu` (prepaid provisioned throughput) or `paygo` (billed per token); None when no
     backend answered or its kind is unknown."""
+    stream: bool | None = None
+    """Whether the client asked for a streamed reply; None for records stored before the
+    ledger kept it."""
     capture: Capture | None = None
     """The request's prompt and completion, when capture selected it (off by default)."""
 
@@ -112,6 +115,24 @@ class LedgerStore(Protocol):
         ...
 
     async def count(self) -> int: ...
+
+    def records(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        model: str | None = None,
+        team: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[UsageRecord]:
+        """The records with `since <= at < until` (of one model route and one team when
+        given), oldest first (records of the same instant in the order they were stored), at
+        most `limit` of them.
+
+        Read in batches as the caller iterates, so an export of a month never holds the month
+        in memory; records come without their capture.
+        """
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ that is either bytes or a stream of byte chunks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol
 
 
@@ -13,6 +13,31 @@ class ByteStream(Protocol):
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
     async def aclose(self) -> None: ...
+
+
+class TransformedStream:
+    """A `ByteStream` whose chunks `_run` (a generator reading `_upstream`) makes as the client
+    reads them. Closing it closes the generator and then the upstream stream, so the upstream
+    connection is released however the reading ended."""
+
+    __slots__ = ("_generator", "_upstream")
+
+    def __init__(self, upstream: ByteStream) -> None:
+        self._upstream = upstream
+        self._generator: AsyncGenerator[bytes, None] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._generator is None:
+            self._generator = self._run()
+        return self._generator
+
+    async def aclose(self) -> None:
+        if self._generator is not None:
+            await self._generator.aclose()
+        await self._upstream.aclose()
+
+    def _run(self) -> AsyncGenerator[bytes, None]:
+        raise NotImplementedError
 
 
 class Reply:

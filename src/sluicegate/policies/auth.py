@@ -189,28 +189,54 @@ class AuthPolicy:
     async def __call__(self, exchange: Exchange, call_next: Handler) -> Reply:
         authenticator = self._authenticator
         if authenticator is None:
+            if exchange.principal is None:
+                exchange.principal = self._anonymous
+                exchange.team = await self._team_of(self._anonymous)
+            return await call_next(exchange)
+        principal = exchange.principal
+        if principal is self._shadow_principal:
+            return await call_next(exchange)  # identified in shadow mode, already logged
+        try:
+            if principal is None:
+                principal = await authenticator.authenticate(exchange.client_headers)
+                exchange.principal = principal
+                exchange.team = await self._team_of(principal)
+            authorize(principal, exchange.route, exchange.model, exchange.team)
+        except GatewayError as denial:
+            await self._deny(exchange, denial)
+        return await call_next(exchange)
+
+    async def identify(self, exchange: Exchange) -> None:
+        """Authenticate before the model is known (a request that names a prompt template:
+        its model may come from the template). Sets the principal and team, or refuses exactly
+        as the chain would; the chain's pass then checks the model only, without a second
+        credential check. Only this policy ever sets `exchange.principal`."""
+        authenticator = self._authenticator
+        if authenticator is None:
             exchange.principal = self._anonymous
             exchange.team = await self._team_of(self._anonymous)
-            return await call_next(exchange)
+            return
         try:
             principal = await authenticator.authenticate(exchange.client_headers)
             exchange.principal = principal
-            exchange.team = team = await self._team_of(principal)
-            authorize(principal, exchange.route, exchange.model, team)
+            exchange.team = await self._team_of(principal)
         except GatewayError as denial:
-            if self._enforce:
-                log.info("refused request %s (%d): %s", exchange.request_id, denial.status, denial)
-                raise
-            log.warning(
-                "shadow mode: would refuse request %s (%d): %s",
-                exchange.request_id,
-                denial.status,
-                denial,
-            )
-            if exchange.principal is None:
-                exchange.principal = self._shadow_principal
-                exchange.team = await self._team_of(self._shadow_principal)
-        return await call_next(exchange)
+            await self._deny(exchange, denial)
+
+    async def _deny(self, exchange: Exchange, denial: GatewayError) -> None:
+        """Raise the denial (enforce), or log it and let the request pass (shadow)."""
+        if self._enforce:
+            log.info("refused request %s (%d): %s", exchange.request_id, denial.status, denial)
+            raise denial
+        log.warning(
+            "shadow mode: would refuse request %s (%d): %s",
+            exchange.request_id,
+            denial.status,
+            denial,
+        )
+        if exchange.principal is None:
+            exchange.principal = self._shadow_principal
+            exchange.team = await self._team_of(self._shadow_principal)
 
     async def _team_of(self, principal: Principal) -> TeamRecord | None:
         return await self._teams.get(principal.team) if self._teams is not None else None

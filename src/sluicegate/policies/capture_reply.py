@@ -12,15 +12,15 @@ reply.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from sluicegate.core.reply import ByteStream
+from sluicegate.core.reply import ByteStream, TransformedStream
 from sluicegate.wire.endpoints import Endpoint
-from sluicegate.wire.sse import DONE, FrameSplitter, event_data
+from sluicegate.wire.sse import DONE, FrameSplitter, event_data, json_object
 
 _MAX_PENDING = 1 << 20
 """A stream that never closes a frame is still relayed, but not read past this many bytes."""
@@ -63,7 +63,7 @@ class ReplyText:
 
     def add_body(self, body: bytes) -> None:
         """Read the choices of a whole (non-streamed) reply."""
-        payload = _loads(body)
+        payload = json_object(body)
         if payload is not None:
             self._add_choices(payload, "message")
 
@@ -74,7 +74,7 @@ class ReplyText:
         data = event_data(frame)
         if data is None or data == DONE:
             return
-        payload = _loads(data)
+        payload = json_object(data)
         if payload is not None:
             self._add_choices(payload, "delta")
 
@@ -165,28 +165,17 @@ class ReplyText:
         return {"index": index, "message": message, "finish_reason": state.finish_reason}
 
 
-class CapturingStream:
+class CapturingStream(TransformedStream):
     """A `ByteStream` that passes every chunk on unchanged, reading its text on the way.
 
     A chunk is read before it is passed on, so the reply's text is complete by the time the
     relay runs the finish hooks (just before it forwards `data: [DONE]`)."""
 
-    __slots__ = ("_generator", "_text", "_upstream")
+    __slots__ = ("_text",)
 
     def __init__(self, upstream: ByteStream, text: ReplyText) -> None:
-        self._upstream = upstream
+        super().__init__(upstream)
         self._text = text
-        self._generator: AsyncGenerator[bytes, None] | None = None
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._generator is None:
-            self._generator = self._run()
-        return self._generator
-
-    async def aclose(self) -> None:
-        if self._generator is not None:
-            await self._generator.aclose()
-        await self._upstream.aclose()
 
     async def _run(self) -> AsyncGenerator[bytes, None]:
         splitter: FrameSplitter | None = FrameSplitter()
@@ -198,11 +187,3 @@ class CapturingStream:
                 if text.truncated or len(splitter.pending) > _MAX_PENDING:
                     splitter = None  # nothing more to read: just relay
             yield chunk
-
-
-def _loads(data: bytes) -> dict[str, Any] | None:
-    try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    return payload if isinstance(payload, dict) else None

@@ -108,5 +108,6 @@ class UsagePolicy:
             ttft_ms=max(0.0, (ttft - started) * 1000.0) if ttft is not None else None,
             prompt_version=exchange.prompt_version,
             billing=self._billing.get(backend) if backend is not None else None,
+            stream=exchange.stream,
             capture=exchange.capture,
         )

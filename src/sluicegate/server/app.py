@@ -29,6 +29,8 @@ from sluicegate.policies.capture import CapturePolicy, CaptureSelection
 from sluicegate.policies.feedback_header import FeedbackTokenPolicy
 from sluicegate.policies.feedback_tokens import FeedbackTokens
 from sluicegate.policies.pricing import Pricer
+from sluicegate.policies.prompt_cache import PromptCache
+from sluicegate.policies.prompt_render import PromptRenderer
 from sluicegate.policies.quota import QuotaPolicy
 from sluicegate.policies.shields.blocklists import BlocklistCatalog
 from sluicegate.policies.shields.build import build_safety_policy
@@ -75,6 +77,8 @@ class Gateway:
     """The usage ledger's writer; None when the ledger is off."""
     tracing: GatewayTracing | None = None
     """The tracing policy; None when tracing is off."""
+    prompts: PromptCache | None = None
+    """The prompt registry as this gateway renders it; None without a database."""
 
 
 def create_gateway(
@@ -171,7 +175,26 @@ def create_gateway(
     )
     if tracing is not None:
         policies.insert(0, tracing)  # first: it sees every request and every refusal
-    api = ModelApi(config, router, policies, clock, metrics, request_log)
+    prompt_cache = (
+        PromptCache(stores.prompts, clock, refresh_seconds=config.prompts.refresh_seconds)
+        if stores is not None
+        else None
+    )
+    renderer = (
+        PromptRenderer(prompt_cache, user_header=config.prompts.user_header)
+        if prompt_cache is not None
+        else None
+    )
+    api = ModelApi(
+        config,
+        router,
+        policies,
+        clock,
+        metrics,
+        request_log,
+        prompts=renderer,
+        identify=auth.identify,
+    )
     authenticator = auth.authenticator
     health = HealthApi(
         router,
@@ -218,6 +241,7 @@ def create_gateway(
         clock=clock,
         blocklists_changed=catalog.changed,
         feedback=feedback,
+        prompt_labels_changed=prompt_cache.changed if prompt_cache is not None else None,
     )
     app.router.add_route("*", "/{tail:.*}", not_found)
 
@@ -231,6 +255,8 @@ def create_gateway(
         if purger is not None:
             purger.start()
         await catalog.start()
+        if prompt_cache is not None:
+            await prompt_cache.start()
 
     async def close_all(app: web.Application) -> None:
         for backend in backends.values():
@@ -239,6 +265,8 @@ def create_gateway(
         await quota_store.close()
         await budget_store.close()
         await catalog.stop()
+        if prompt_cache is not None:
+            await prompt_cache.stop()
         await remote.close()
         if purger is not None:
             await purger.stop()
@@ -252,7 +280,15 @@ def create_gateway(
     app.on_startup.append(prepare_stores)
     app.on_cleanup.append(close_all)
     keys = stores.keys if stores is not None and config.auth.enabled else None
-    return Gateway(config=config, app=app, router=router, keys=keys, ledger=ledger, tracing=tracing)
+    return Gateway(
+        config=config,
+        app=app,
+        router=router,
+        keys=keys,
+        ledger=ledger,
+        tracing=tracing,
+        prompts=prompt_cache,
+    )
 
 
 def backend_deployments(config: GatewayConfig) -> dict[str, str]:
@@ -277,9 +313,27 @@ def _metrics(
         ]
 
     metrics.watch_backends(backend_states)
+    metrics.prime(
+        backends=[state.name for pool in pools.values() for state in pool.state()],
+        spill_targets=_spill_targets(router),
+    )
     if ledger is not None:
         metrics.watch_ledger(ledger.lag)
     return metrics
+
+
+def _spill_targets(router: Router) -> list[tuple[str, str]]:
+    """(model route, backend) for every member below its pool's first priority: where a
+    request of that route can spill over to."""
+    targets = []
+    for name in router.names():
+        route = router.resolve(name)
+        if route is None:
+            continue
+        members = route.pool.state()
+        first = min((member.priority for member in members), default=0)
+        targets += [(name, member.name) for member in members if member.priority > first]
+    return targets
 
 
 RemoteAuth = SubscriptionKeyAuth | ApiKeyAuth | BearerAuth | NoAuth | EntraAuth

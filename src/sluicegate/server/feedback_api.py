@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import orjson
 from aiohttp import web
 
+from sluicegate.admin.moments import show_moment
 from sluicegate.config.feedback import FeedbackSettings
 from sluicegate.core.clock import Clock
 from sluicegate.core.errors import (
@@ -203,13 +204,9 @@ def feedback_view(record: FeedbackRecord) -> dict[str, object]:
         "label": record.label,
         "comment": record.comment,
         "correction": record.correction,
-        "created_at": _show(record.created_at),
-        "updated_at": _show(record.updated_at),
+        "created_at": show_moment(record.created_at),
+        "updated_at": show_moment(record.updated_at),
     }
-
-
-def _show(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def _read(request: web.Request) -> bytes:

@@ -26,29 +26,36 @@ from sluicegate.core.errors import (
 from sluicegate.core.exchange import Exchange
 from sluicegate.core.policy import Handler, Policy, build_chain
 from sluicegate.core.reply import Reply
-from sluicegate.routing.router import Router
+from sluicegate.policies.prompt_ref import PROMPT_HEADER, PromptReference, find_reference
+from sluicegate.policies.prompt_render import PromptRenderer
+from sluicegate.routing.router import Route, Router
 from sluicegate.server.errors import error_response
 from sluicegate.server.ids import APIM_REQUEST_ID, REQUEST_ID, RequestIds
 from sluicegate.server.relay import error_event, relay_stream, usage_from_body
+from sluicegate.server.upstream_time import UpstreamTimedStream
 from sluicegate.telemetry.metrics import GatewayMetrics
 from sluicegate.telemetry.request_log import RequestLog, RequestOutcome
 from sluicegate.wire.endpoints import Endpoint
 from sluicegate.wire.request import (
     PROMPT_VERSION_HEADER,
+    ParsedRequest,
     RequestFormatError,
+    check_request,
+    decode_body,
     parse_prompt_version,
-    parse_request,
 )
 from sluicegate.wire.utilization import UTILIZATION_HEADER, parse_utilization
 
 log = logging.getLogger("sluicegate.server")
 
 WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Identify = Callable[[Exchange], Awaitable[None]]
 
 BACKEND = "x-sluicegate-backend"
 ATTEMPTS = "x-sluicegate-attempts"
 OVERHEAD = "x-sluicegate-overhead-ms"
 ROUTE = "x-sluicegate-route"
+PROMPT_LABEL = "x-sluicegate-prompt-label"
 CLIENT_CLOSED = 499
 """The status of a request whose client left before one was decided (nginx's code)."""
 
@@ -64,7 +71,16 @@ class ModelApi:
         clock: Clock,
         metrics: GatewayMetrics | None = None,
         request_log: RequestLog | None = None,
+        *,
+        prompts: PromptRenderer | None = None,
+        identify: Identify | None = None,
     ) -> None:
+        """`prompts` renders registered prompts (None: the gateway has no registry);
+        `identify` authenticates a request that names one before it is looked up."""
+        if prompts is not None and identify is None:
+            raise ValueError("rendering prompts needs `identify`, to authenticate first")
+        self._prompts = prompts
+        self._identify = identify
         self._router = router
         self._clock = clock
         self._metrics = metrics
@@ -86,9 +102,12 @@ class ModelApi:
         async def timed_send(exchange: Exchange) -> Reply:
             began = clock.now()
             try:
-                return await send(exchange)
+                reply = await send(exchange)
             finally:
                 exchange.upstream_seconds += clock.now() - began
+            if reply.stream is not None:
+                reply.stream = UpstreamTimedStream(reply.stream, exchange, clock)
+            return reply
 
         return timed_send
 
@@ -123,26 +142,31 @@ class ModelApi:
                 raise MethodNotAllowed(f"{request.method} is not allowed here; use POST.")
             raw = await self._read_body(request)
             try:
-                parsed = parse_request(raw, endpoint, model_required=deployment is None)
+                body = decode_body(raw)
+                reference = find_reference(body, request.headers.get(PROMPT_HEADER), endpoint)
                 prompt_version = parse_prompt_version(request.headers.get(PROMPT_VERSION_HEADER))
+                parsed = None
+                if reference is None:
+                    parsed = check_request(body, endpoint, model_required=deployment is None)
             except RequestFormatError as exc:
                 raise InvalidRequest(str(exc), param=exc.param) from None
-            name = deployment or parsed.model or ""
-            route = self._router.resolve(name)
             exchange = Exchange(
                 request_id=request_id,
                 endpoint=endpoint,
                 raw=raw,
-                body=parsed.body,
-                model=name,
-                stream=parsed.stream,
-                include_usage=parsed.include_usage,
+                body=body,
+                model="",
+                stream=False,
+                include_usage=False,
                 client_headers=request.headers,
                 started_at=started,
                 deadline=started + self._timeout,
-                route=route.name if route is not None else "",
                 prompt_version=prompt_version,
             )
+            if parsed is None:
+                assert reference is not None
+                parsed = await self._render(exchange, reference, deployment)
+            route = self._route(exchange, parsed, deployment)
             chain = self._chains[route.pool.name] if route is not None else self._unknown
             reply = await chain(exchange)
             return await self._respond(request, exchange, reply)
@@ -164,6 +188,55 @@ class ModelApi:
             finally:
                 if self._metrics is not None or self._request_log is not None:
                     self._record(request, request_id, exchange, endpoint, refusal, started)
+
+    def _route(
+        self, exchange: Exchange, parsed: ParsedRequest, deployment: str | None
+    ) -> Route | None:
+        """Fill in what the body decides and resolve the route from the model."""
+        name = deployment or parsed.model or ""
+        route = self._router.resolve(name)
+        exchange.model = name
+        exchange.stream = parsed.stream
+        exchange.include_usage = parsed.include_usage
+        exchange.route = route.name if route is not None else ""
+        return route
+
+    async def _render(
+        self, exchange: Exchange, reference: PromptReference, deployment: str | None
+    ) -> ParsedRequest:
+        """Authenticate, then build the body from the registered prompt (see prompt_render).
+
+        Authentication comes first so that a caller without valid credentials gets its 401
+        before anything could tell it whether a prompt exists; the chain then only checks the
+        model the rendered request names."""
+        if self._identify is not None:
+            await self._identify(exchange)
+        if self._prompts is None:
+            raise InvalidRequest(
+                "This gateway has no prompt registry (it needs its database: turn on auth or "
+                "the ledger), so it cannot render prompt templates.",
+                param=reference.source,
+            )
+        rendered = await self._prompts.render(
+            reference,
+            exchange.body,
+            exchange.client_headers,
+            exchange.endpoint,
+            deployment=deployment,
+        )
+        try:
+            parsed = check_request(
+                rendered.body, exchange.endpoint, model_required=deployment is None
+            )
+        except RequestFormatError as exc:
+            raise InvalidRequest(
+                f"{exc} (in the request built from the prompt {rendered.version})",
+                param=exc.param,
+            ) from None
+        exchange.rewrite(parsed.body)
+        exchange.prompt_version = rendered.version
+        exchange.prompt_label = rendered.label
+        return parsed
 
     def _record(
         self,
@@ -258,6 +331,10 @@ class ModelApi:
                 headers[ROUTE] = exchange.route
             if exchange.served_by:
                 headers[BACKEND] = exchange.served_by
+            if exchange.prompt_version:
+                headers[PROMPT_VERSION_HEADER] = exchange.prompt_version
+                if exchange.prompt_label:
+                    headers[PROMPT_LABEL] = exchange.prompt_label
         overhead_ms = max(0.0, (self._clock.now() - started - upstream) * 1000.0)
         headers[OVERHEAD] = f"{overhead_ms:.3f}"
 

@@ -41,6 +41,8 @@ ATTEMPT: Final = "sluicegate.attempt"
 SPILLED_OVER: Final = "sluicegate.spilled_over"
 TEAM: Final = "sluicegate.team"
 PROMPT_VERSION: Final = "sluicegate.prompt_version"
+PROMPT_LABEL: Final = "sluicegate.prompt_label"
+"""The label a rendered prompt was resolved by (absent when a version was named)."""
 
 CANCELLED: Final = "cancelled"
 """`error.type` of a request or attempt cut short: the client went away or the gateway shut

@@ -16,12 +16,35 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from sluicegate.core.errors import (
+    AllBackendsFailed,
+    AuthenticationFailed,
+    BudgetExceeded,
+    ContentFiltered,
+    InvalidRequest,
+    PermissionDenied,
+    RateLimited,
+)
 from sluicegate.core.exchange import Exchange
 from sluicegate.core.usage_sink import LedgerLag
 
-__all__ = ["CONTENT_TYPE", "BackendGauge", "GatewayMetrics"]
+__all__ = ["COMMON_REFUSALS", "CONTENT_TYPE", "BackendGauge", "GatewayMetrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+COMMON_REFUSALS: tuple[str, ...] = tuple(
+    error.code or error.error_type
+    for error in (
+        RateLimited,
+        BudgetExceeded,
+        ContentFiltered,
+        AuthenticationFailed,
+        PermissionDenied,
+        InvalidRequest,
+        AllBackendsFailed,
+    )
+)
+"""Refusal codes whose series exist from the start (`GatewayMetrics.prime`); the code a
+refusal is counted under is its `code`, or its `error_type` when it has none."""
 UNKNOWN = ""
 """The label value for what a request never got to (a body that did not parse has no model)."""
 
@@ -121,6 +144,25 @@ class GatewayMetrics:
             "Model requests received and not yet finished.",
             registry=registry,
         )
+
+    def prime(
+        self,
+        *,
+        refusal_codes: Iterable[str] = COMMON_REFUSALS,
+        backends: Iterable[str] = (),
+        spill_targets: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Create the series that are known in advance at zero: a counter series appears only
+        at its first increment, and `rate()` / `increase()` cannot count that increment (there
+        is no earlier sample), so a dashboard would miss the first refusal, the first 429 of
+        a backend or the first spillover. `spill_targets` are (model route, backend) pairs of
+        members below their pool's first priority."""
+        for code in refusal_codes:
+            self.refusals.labels(code)
+        for backend in backends:
+            self.upstream_failures.labels(backend, "429", "")
+        for model, backend in spill_targets:
+            self.spillover.labels(model, backend)
 
     def watch_backends(self, states: Callable[[], Iterable[BackendGauge]]) -> None:
         """Report each backend's routing state at scrape time, read from `states`."""

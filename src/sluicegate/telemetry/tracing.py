@@ -329,6 +329,8 @@ def _request_attributes(exchange: Exchange, operation: str) -> dict[str, Any]:
         attributes[attr.ROUTE] = exchange.route
     if exchange.prompt_version:
         attributes[attr.PROMPT_VERSION] = exchange.prompt_version
+    if exchange.prompt_label:
+        attributes[attr.PROMPT_LABEL] = exchange.prompt_label
     body = exchange.body
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):

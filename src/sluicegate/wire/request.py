@@ -40,6 +40,11 @@ _REQUIRED = {
 
 def parse_request(raw: bytes, endpoint: Endpoint, *, model_required: bool) -> ParsedRequest:
     """Decode and check a request body; raise RequestFormatError with a clear message."""
+    return check_request(decode_body(raw), endpoint, model_required=model_required)
+
+
+def decode_body(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or RequestFormatError."""
     if not raw:
         raise RequestFormatError("The request body is empty; send a JSON object.")
     try:
@@ -48,6 +53,13 @@ def parse_request(raw: bytes, endpoint: Endpoint, *, model_required: bool) -> Pa
         raise RequestFormatError(f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise RequestFormatError("The request body must be a JSON object.")
+    return body
+
+
+def check_request(
+    body: dict[str, Any], endpoint: Endpoint, *, model_required: bool
+) -> ParsedRequest:
+    """Check a decoded body (the client's, or one the gateway built from a prompt template)."""
     model = body.get("model")
     if model is not None and (not isinstance(model, str) or not model):
         raise RequestFormatError("'model' must be a non-empty string.", "model")

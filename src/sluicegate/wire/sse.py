@@ -7,6 +7,9 @@ usage block and finish reasons, and to find frame boundaries when a frame must b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+
+import orjson
 
 DONE = b"[DONE]"
 
@@ -55,6 +58,16 @@ def event_data(event: bytes) -> bytes | None:
     if not parts:
         return None
     return b"\n".join(parts)
+
+
+def json_object(data: bytes) -> dict[str, Any] | None:
+    """An event's data (or a whole reply body) as a JSON object; None for `[DONE]`, anything
+    that is not JSON or not an object: what a backend sends is read, never trusted."""
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def encode_event(payload: bytes) -> bytes:

@@ -15,14 +15,14 @@ upstream request is closed so the backend stops generating.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from sluicegate.core.exchange import Exchange, Usage
-from sluicegate.core.reply import ByteStream
+from sluicegate.core.reply import ByteStream, TransformedStream
 from sluicegate.policies.estimate import token_estimate
 from sluicegate.policies.shields.events import record_event
 from sluicegate.policies.shields.inspect import Redactor
@@ -32,7 +32,14 @@ from sluicegate.policies.shields.results import Judged, filter_results
 from sluicegate.safety.stream_guard import StreamGuard
 from sluicegate.safety.verdict import Finding, Span, Verdict
 from sluicegate.wire.endpoints import Endpoint
-from sluicegate.wire.sse import DONE, DONE_EVENT, FrameSplitter, encode_event, event_data
+from sluicegate.wire.sse import (
+    DONE,
+    DONE_EVENT,
+    FrameSplitter,
+    encode_event,
+    event_data,
+    json_object,
+)
 from sluicegate.wire.texts import last_user_prompt
 from sluicegate.wire.token_count import estimate_tokens
 
@@ -65,21 +72,19 @@ class _Frame:
     """Choices whose `finish_reason` is in this frame."""
 
 
-class GuardedStream:
+class GuardedStream(TransformedStream):
     """A `ByteStream` that passes an upstream stream through a profile's output shields."""
 
     __slots__ = (
         "_blocked",
         "_choices",
         "_exchange",
-        "_generator",
         "_meta",
         "_pending",
         "_profile",
         "_prompt_results",
         "_redactor",
         "_remote",
-        "_upstream",
     )
 
     def __init__(
@@ -91,7 +96,7 @@ class GuardedStream:
         prompt_results: list[dict[str, Any]] | None,
         remote: RemoteChecks | None,
     ) -> None:
-        self._upstream = upstream
+        super().__init__(upstream)
         self._profile = profile
         self._exchange = exchange
         self._redactor = redactor
@@ -101,17 +106,6 @@ class GuardedStream:
         self._pending: list[_Frame] = []
         self._blocked: Finding | None = None
         self._meta: dict[str, Any] = {}
-        self._generator: AsyncGenerator[bytes, None] | None = None
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._generator is None:
-            self._generator = self._run()
-        return self._generator
-
-    async def aclose(self) -> None:
-        if self._generator is not None:
-            await self._generator.aclose()
-        await self._upstream.aclose()
 
     async def _run(self) -> AsyncGenerator[bytes, None]:
         if self._prompt_results is not None:
@@ -152,11 +146,8 @@ class GuardedStream:
         if data == DONE:
             await self._finish_all()
         elif data is not None and b'"choices"' in data:
-            try:
-                payload = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                payload = None
-            if isinstance(payload, dict):
+            payload = json_object(data)
+            if payload is not None:
                 self._read(frame, payload)
         self._pending.append(frame)
 

@@ -1,10 +1,10 @@
 """The admin HTTP API under `/admin/…`: JSON in and out, documented by its own OpenAPI document.
 
-Keys, teams and blocklists are managed through the same `admin` classes the command line uses,
-so both validate and audit alike; every change is one audit entry naming the caller. Callers
-prove who they are as for model calls (a key or a JWT); `admin` may do everything, `operator`
-may only read, `app` may do nothing here. With authentication off the API is not mounted at all
-unless `admin.without_auth` says so.
+Keys, teams, blocklists and prompts are managed through the same `admin` classes the command
+line uses, so both validate and audit alike; every change is one audit entry naming the caller.
+Callers prove who they are as for model calls (a key or a JWT); `admin` may do everything,
+`operator` may read, and write prompts (but move no protected label), `app` may do nothing
+here. With authentication off the API is not mounted at all unless `admin.without_auth` says so.
 """
 
 from sluicegate.server.admin.blocklists import BlocklistsChanged

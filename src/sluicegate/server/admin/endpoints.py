@@ -5,12 +5,16 @@ Each request is authenticated first (a caller without a valid key learns nothing
 its role is checked against what the endpoint does (`read` or `write`), then its query string
 and body are parsed through the endpoint's pydantic models. Every refusal is a `GatewayError`
 rendered in OpenAI's error shape; input can never cause a 500.
+
+An answer is one JSON document, or `Lines`: JSON Lines streamed as they are produced, for
+exports too large to build in memory.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -33,8 +37,10 @@ from sluicegate.server.ids import id_headers
 
 log = logging.getLogger("sluicegate.admin")
 
-Access = Literal["read", "write"]
-"""`read`: admins and operators; `write`: admins only."""
+Access = Literal["read", "author", "write"]
+"""`read`: admins and operators; `author` (writing prompts): admins and operators, with the
+admin layer deciding what only admins may do (moving a protected label); `write`: admins
+only."""
 ANONYMOUS_ACTOR = "anonymous"
 _JSON = "application/json"
 
@@ -68,8 +74,16 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Lines:
+    """A streamed answer: each item is one line (newline included), written as it comes."""
+
+    lines: AsyncGenerator[bytes, None]
+    media_type: str = "application/x-ndjson"
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
-    body: ResponseModel | Mapping[str, Any]
+    body: ResponseModel | Mapping[str, Any] | Lines
     status: int = 200
 
 
@@ -87,7 +101,8 @@ class Endpoint:
     access: Access
     tag: str
     response: type[ResponseModel] | None
-    """None: a free-form JSON object (the OpenAPI document itself)."""
+    """None: a free-form JSON object (the OpenAPI document itself). For a `Lines` answer:
+    the model of one line."""
     body: type[RequestModel] | None = None
     query: type[RequestModel] | None = None
     status: int = 200
@@ -98,6 +113,8 @@ class Endpoint:
     description: str = ""
     operation_id: str = ""
     """Unique in the document; derived from the method and path when empty."""
+    media_type: str = _JSON
+    """What a success answer is: JSON, or for a `Lines` answer its line format."""
 
 
 def actor_of(principal: Principal) -> str:
@@ -109,7 +126,8 @@ def actor_of(principal: Principal) -> str:
 
 
 class Guard:
-    """Who may do what: admins everything, operators reads only, apps nothing."""
+    """Who may do what: admins everything, operators reads and prompt authoring, apps
+    nothing."""
 
     __slots__ = ("_anonymous", "_authenticate")
 
@@ -132,11 +150,11 @@ class Guard:
         if principal.role is Role.ADMIN:
             return principal
         if principal.role is Role.OPERATOR:
-            if access == "read":
+            if access in ("read", "author"):
                 return principal
             raise PermissionDenied(
-                "The role 'operator' may read the admin API but not change anything; "
-                "use a key or token with the role 'admin'."
+                "The role 'operator' may read the admin API and write prompts but not change "
+                "anything else; use a key or token with the role 'admin'."
             )
         raise PermissionDenied(
             f"The role '{principal.role}' may call models but not use the admin API; use a key "
@@ -144,10 +162,12 @@ class Guard:
         )
 
 
-def serve(endpoint: Endpoint, guard: Guard) -> Callable[[web.Request], Awaitable[web.Response]]:
+def serve(
+    endpoint: Endpoint, guard: Guard
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """The aiohttp handler of one endpoint."""
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         headers = id_headers()
         try:
             principal = await guard.admit(request.headers, endpoint.access)
@@ -155,6 +175,8 @@ def serve(endpoint: Endpoint, guard: Guard) -> Callable[[web.Request], Awaitable
             body = await _read_body(request) if endpoint.body is not None else None
             parsed = _parse(endpoint.body, body, "field")
             answer = await endpoint.handler(Call(request, principal, parsed, query))
+            if isinstance(answer.body, Lines):
+                return await _stream(request, answer.body, answer.status, headers)
             return _respond(endpoint, answer, headers)
         except GatewayError as error:
             return error_response(error, headers)
@@ -225,8 +247,46 @@ def invalid(error: ValidationError, what: str = "field") -> InvalidRequest:
     return InvalidRequest(message.replace("..", "."), param=param)
 
 
+async def _stream(
+    request: web.Request, answer: Lines, status: int, headers: dict[str, str]
+) -> web.StreamResponse:
+    """Write `answer`'s lines as they come.
+
+    The first line is produced before the status goes out, so a failure to start (the database
+    is down) is still an ordinary error answer. A failure later can only cut the answer short:
+    the connection is closed without the end of the chunked body, which HTTP clients report as
+    an incomplete answer rather than taking it for the whole.
+    """
+    async with aclosing(answer.lines) as lines:
+        first = await anext(lines, None)
+        headers["Cache-Control"] = "no-store"
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_type = answer.media_type
+        await response.prepare(request)
+        try:
+            if first is not None:
+                await response.write(first)
+                async for line in lines:
+                    await response.write(line)
+        except ConnectionError:
+            return response  # the client left
+        except Exception:
+            log.exception(
+                "admin answer %s %s failed after it started (%s); cut short",
+                request.method,
+                request.path,
+                headers["x-request-id"],
+            )
+            if request.transport is not None:
+                request.transport.close()
+            return response
+    await response.write_eof()
+    return response
+
+
 def _respond(endpoint: Endpoint, answer: Answer, headers: dict[str, str]) -> web.Response:
     body = answer.body
+    assert not isinstance(body, Lines), f"{endpoint.path}: lines are streamed, not sent whole"
     if isinstance(body, BaseModel):
         expected = endpoint.response
         assert expected is not None, f"{endpoint.method} {endpoint.path} documents no body"

@@ -23,7 +23,8 @@ _PATH_PARAMETER = re.compile(r"{(\w+)}")
 _ERRORS = {
     400: "The body or a parameter is not valid; `error.param` names it.",
     401: "No valid key or token was sent.",
-    403: "The caller's role may not do this (operators read only; apps may not use /admin).",
+    403: "The caller's role may not do this (operators read and write prompts, but move no "
+    "protected label; apps may not use /admin).",
     404: "No such object.",
     409: "The action clashes with what is stored.",
 }
@@ -55,9 +56,11 @@ def openapi_document(
         "info": {
             "title": "sluicegate admin API",
             "version": version,
-            "description": "Keys, teams, blocklists, quotas, usage, backends and the audit log. "
-            "Admins may do everything, operators may read, apps may not use it. Errors use "
-            "OpenAI's error shape.",
+            "description": "Keys, teams, blocklists, prompts, evaluation datasets and runs, "
+            "quotas, usage, backends and the audit log. Admins may do everything, operators may "
+            "read, and write prompts, datasets and runs (`x-sluicegate-access: author`) but move "
+            "no protected label, apps may not use it. "
+            "Errors use OpenAI's error shape.",
         },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": _SECURITY_SCHEMES},
@@ -114,7 +117,7 @@ def _operation(endpoint: Endpoint, refs: Refs) -> dict[str, Any]:
     for status in (endpoint.status, *endpoint.other_statuses):
         responses[str(status)] = {
             "description": "OK" if status == 200 else "Created",
-            "content": {"application/json": {"schema": answer}},
+            "content": {endpoint.media_type: {"schema": answer}},
         }
     error = refs[(ErrorBody, "serialization")]
     for status in sorted({400, 401, 403, *endpoint.refusals}):

@@ -18,6 +18,7 @@ from sluicegate.stores.sql.migrate import (
     is_current,
     upgrade,
 )
+from sluicegate.stores.sql.prompts import SqlPromptStore
 from sluicegate.stores.sql.stores import SqlStores, open_sql_stores
 from sluicegate.stores.sql.teams import SqlTeamStore
 
@@ -30,6 +31,7 @@ __all__ = [
     "SqlCaptureStore",
     "SqlKeyStore",
     "SqlLedgerStore",
+    "SqlPromptStore",
     "SqlStores",
     "SqlTeamStore",
     "StoreError",

@@ -19,11 +19,14 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sluicegate.stores.sql.database import Database, quoted_schema
-from sluicegate.stores.sql.errors import translated
+from sluicegate.stores.sql.errors import StoreError, translated
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_ID = 0x5_1CE_6A7E
 """PostgreSQL advisory lock key held while migrating."""
+SQLITE_LOCK_ATTEMPTS = 6
+"""SQLite has no advisory lock: a replica that finds another one migrating waits the busy
+timeout (`DatabaseOptions.busy_timeout_ms`) this many times before giving up."""
 SCHEMA_ATTRIBUTE = "sluicegate_schema"
 """Where `migrations/env.py` finds the schema for Alembic's version table."""
 
@@ -71,15 +74,30 @@ async def _run(target: Database | str, revision: str, *, upgrading: bool) -> Non
     database, owned = _database(target)
     doing = "upgrading the schema" if upgrading else "downgrading the schema"
     try:
-        async with translated(doing), database.writer.begin() as conn:
-            if database.dialect == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-                if upgrading and database.schema is not None:
-                    await _create_schema(conn, database.schema)
-            await conn.run_sync(_migrate, revision, upgrading, database.schema)
+        for attempt in range(1, SQLITE_LOCK_ATTEMPTS + 1):
+            try:
+                async with translated(doing), database.writer.begin() as conn:
+                    if database.dialect == "postgresql":
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID}
+                        )
+                        if upgrading and database.schema is not None:
+                            await _create_schema(conn, database.schema)
+                    await conn.run_sync(_migrate, revision, upgrading, database.schema)
+                return
+            except StoreError as error:
+                if attempt == SQLITE_LOCK_ATTEMPTS or not _sqlite_locked(database, error):
+                    raise
     finally:
         if owned:
             await database.close()
+
+
+def _sqlite_locked(database: Database, error: StoreError) -> bool:
+    """Another process held SQLite's write lock for longer than the busy timeout: on SQLite
+    that is another replica migrating the same file, and waiting again is the answer."""
+    cause = error.__cause__
+    return database.dialect == "sqlite" and "database is locked" in str(cause)
 
 
 async def _create_schema(conn: AsyncConnection, schema: str) -> None:

@@ -91,6 +91,7 @@ usage_records = Table(
     Column("status", Integer, nullable=False),
     Column("prompt_version", String(128)),
     Column("billing", String(8)),
+    Column("stream", Boolean),
     Index(None, "request_id", unique=True),
     Index(None, "at"),
     Index(None, "team", "at"),
@@ -170,3 +171,82 @@ audit_log = Table(
     Column("details", JsonDocument, nullable=False),
     Index(None, "at"),
 )
+
+prompt_versions = Table(
+    "prompt_versions",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("source", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("parent", Integer),
+    Column("author", String(256), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""Immutable versions of registered prompts; the primary key makes each number unique per
+prompt, which is what settles two pushes racing for the same number."""
+
+prompt_labels = Table(
+    "prompt_labels",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("label", String(128), primary_key=True),
+    Column("targets", JsonDocument, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
+"""Where each label points now: `[{"version": 3, "weight": 90}, …]`, read whole by gateways."""
+
+prompt_label_moves = Table(
+    "prompt_label_moves",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("before", JsonDocument, nullable=False),
+    Column("after", JsonDocument, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=False),
+    Index(None, "name", "label"),
+)
+"""Every move of every label, in the order they happened (`id`)."""
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("content", Text, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("author", String(256), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""Immutable versions of evaluation datasets (JSONL text as pushed); the primary key settles
+two pushes racing for one number, as for prompt versions."""
+
+eval_runs = Table(
+    "eval_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("summary", JsonDocument, nullable=False),
+    Column("prompts", JsonDocument, nullable=False),
+    Column("baseline_versions", JsonDocument, nullable=False),
+    Column("candidate_versions", JsonDocument, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("published_by", String(256), nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Index(None, "published_at"),
+)
+"""Published evaluation runs: the summary as published, and what promotions and listings read."""
+
+eval_run_prompts = Table(
+    "eval_run_prompts",
+    metadata,
+    Column("prompt", String(128), primary_key=True),
+    Column("run_id", String(64), primary_key=True),
+)
+"""Which prompts each run compared, so that the runs of one prompt are found by index."""

@@ -12,10 +12,13 @@ from pathlib import Path
 from sluicegate.stores.sql.audit import SqlAuditLog
 from sluicegate.stores.sql.blocklists import SqlBlocklistStore
 from sluicegate.stores.sql.database import Database, DatabaseOptions
+from sluicegate.stores.sql.datasets import SqlDatasetStore
 from sluicegate.stores.sql.errors import StoreError
+from sluicegate.stores.sql.eval_runs import SqlEvalRunStore
 from sluicegate.stores.sql.keys import SqlKeyStore
 from sluicegate.stores.sql.ledger import SqlLedgerStore
 from sluicegate.stores.sql.migrate import current_revision, head_revision, upgrade
+from sluicegate.stores.sql.prompts import SqlPromptStore
 from sluicegate.stores.sql.teams import SqlTeamStore
 
 
@@ -27,6 +30,9 @@ class SqlStores:
     audit: SqlAuditLog
     teams: SqlTeamStore
     blocklists: SqlBlocklistStore
+    prompts: SqlPromptStore
+    datasets: SqlDatasetStore
+    eval_runs: SqlEvalRunStore
 
     @classmethod
     def create(cls, url: str, options: DatabaseOptions | None = None) -> SqlStores:
@@ -39,6 +45,9 @@ class SqlStores:
             SqlAuditLog(database),
             SqlTeamStore(database),
             SqlBlocklistStore(database),
+            SqlPromptStore(database),
+            SqlDatasetStore(database),
+            SqlEvalRunStore(database),
         )
 
     async def prepare(self, *, auto_upgrade: bool | None = None) -> None:

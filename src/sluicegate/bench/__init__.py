@@ -1,0 +1,1 @@
+"""`sluicegate bench`: load benchmarks of any OpenAI-compatible or Azure OpenAI endpoint."""

@@ -22,7 +22,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/sluicegate serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks training

@@ -271,6 +271,12 @@ def measure(
     return result, busy
 
 
+def cpu_per_request(busy: float, rps: float) -> float:
+    """Microseconds of the gateway's CPU per request served: what its work costs whatever
+    else the machine is doing, where latency also counts waits for a busy core."""
+    return busy / rps * 1e6 if rps > 0 else 0.0
+
+
 def phases(rates: tuple[int, ...]) -> list[Phase]:
     planned = []
     for rate in rates:
@@ -287,18 +293,21 @@ def table(
     results: dict[str, LoadResult], gateway_cpu: dict[str, float], rates: tuple[int, ...]
 ) -> str:
     lines = [
-        "| rate | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 / p99 (ms) |",
-        "| --- | --- | --- | --- |",
+        "| rate | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 / p99 (ms) "
+        "| gateway CPU per request (µs) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for rate in rates:
+        name = f"gateway open {rate}/s"
         direct = results[f"direct open {rate}/s"].latency
-        gateway = results[f"gateway open {rate}/s"].latency
+        gateway = results[name].latency
         if direct is None or gateway is None:
             continue
         lines.append(
             f"| {rate} req/s | {direct.p50:.2f} / {direct.p99:.2f} | "
             f"{gateway.p50:.2f} / {gateway.p99:.2f} | "
-            f"{gateway.p50 - direct.p50:+.2f} / {gateway.p99 - direct.p99:+.2f} |"
+            f"{gateway.p50 - direct.p50:+.2f} / {gateway.p99 - direct.p99:+.2f} | "
+            f"{cpu_per_request(gateway_cpu[name], results[name].rps):,.0f} |"
         )
     lines += [
         "",

@@ -60,6 +60,27 @@ Write a haiku about {{ topic }}.
 VARIABLES: dict[str, Any] = {"question": "Where is my order?", "product": "Sluice"}
 
 
+def question_prompt(name: str, max_tokens: int, system: str) -> str:
+    """A prompt that answers its one input, `question`, deterministically (temperature 0) in
+    at most `max_tokens`: what evaluation runs compare, one version against another."""
+    return f"""---
+name: {name}
+model:
+  parameters:
+    max_tokens: {max_tokens}
+    temperature: 0
+inputs:
+  question:
+    type: string
+---
+system:
+{system}
+
+user:
+{{{{question}}}}
+"""
+
+
 async def push(store: PromptStore, name: str, source: str, author: str = "test") -> PromptVersion:
     """Store `source` as the next version of `name`."""
     latest = await store.latest(name)

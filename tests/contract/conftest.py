@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import STORE_KINDS, T0, migrated
 
+from sluicegate.core.clock import ManualClock
 from sluicegate.stores.sql import Database, DatabaseOptions, upgrade
 
 
@@ -61,3 +63,22 @@ async def sql_db(sql_target: SqlTarget) -> AsyncIterator[Database]:
     await upgrade(database)
     yield database
     await database.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock whose wall time starts at `T0` and moves only when a test advances it."""
+    return ManualClock(wall_start=T0.timestamp())
+
+
+@pytest.fixture(params=STORE_KINDS)
+async def store_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database | None]:
+    """Where a store under contract keeps its data: a migrated database, or None for the
+    in-memory store."""
+    if request.param == "memory":
+        yield None
+        return
+    async with migrated(request.param, tmp_path) as database:
+        yield database

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 from tests.contract.conftest import SqlTarget
-from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import migrated
 
 from sluicegate.core.blocklists import BlocklistRecord, BlocklistStore
 from sluicegate.core.clock import ManualClock
 from sluicegate.stores.blocklists_memory import MemoryBlocklistStore
 from sluicegate.stores.sql import (
     Database,
-    DatabaseOptions,
     SqlBlocklistStore,
     SqlStores,
     downgrade,
@@ -49,31 +47,6 @@ async def store(
         return
     async with migrated(request.param, tmp_path) as database:
         yield SqlBlocklistStore(database, clock)
-
-
-@asynccontextmanager
-async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database of the given kind, closed (its schema dropped) on the way out."""
-    if kind == "sqlite":
-        target = SqlTarget(f"sqlite+aiosqlite:///{tmp_path / 'lists.db'}", DatabaseOptions())
-        async with _opened(target) as database:
-            yield database
-        return
-    url = postgres_url()
-    async with postgres_schema(url) as schema:
-        options = DatabaseOptions(schema=schema, pool_size=2, max_overflow=4)
-        async with _opened(SqlTarget(url, options)) as database:
-            yield database
-
-
-@asynccontextmanager
-async def _opened(target: SqlTarget) -> AsyncIterator[Database]:
-    database = target.open()
-    try:
-        await upgrade(database)
-        yield database
-    finally:
-        await database.close()
 
 
 async def test_a_new_list_comes_back_with_every_field_in_order(store: BlocklistStore) -> None:

@@ -3,51 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import T0
 
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.datasets import DatasetInfo, DatasetStore, DatasetVersionConflict
 from sluicegate.stores.datasets_memory import MemoryDatasetStore
-from sluicegate.stores.sql import Database, DatabaseOptions, upgrade
+from sluicegate.stores.sql import Database
 from sluicegate.stores.sql.datasets import SqlDatasetStore
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CONTENT = '{"question": "2+2?", "expected": "4"}\r\n{"question": "Zoë?"}\n\n'
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(wall_start=T0.timestamp())
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[DatasetStore]:
-    if request.param == "memory":
-        yield MemoryDatasetStore(clock)
-        return
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'datasets.db'}")
-        await upgrade(database)
-        try:
-            yield SqlDatasetStore(database, clock)
-        finally:
-            await database.close()
-        return
-    url = postgres_url()
-    async with postgres_schema(url) as schema:
-        database = Database(url, DatabaseOptions(schema=schema, pool_size=4, max_overflow=4))
-        await upgrade(database)
-        try:
-            yield SqlDatasetStore(database, clock)
-        finally:
-            await database.close()
+def store(store_database: Database | None, clock: ManualClock) -> DatasetStore:
+    """The in-memory store, or the SQL one on each database (`store_database`)."""
+    if store_database is None:
+        return MemoryDatasetStore(clock)
+    return SqlDatasetStore(store_database, clock)
 
 
 async def push(

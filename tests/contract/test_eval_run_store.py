@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import T0
 
 from sluicegate.core.evaluations import EvalRun, EvalRunInfo, EvalRunStore
 from sluicegate.stores.eval_runs_memory import MemoryEvalRunStore
-from sluicegate.stores.sql import Database, DatabaseOptions, upgrade
+from sluicegate.stores.sql import Database
 from sluicegate.stores.sql.eval_runs import SqlEvalRunStore
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EvalRunStore]:
-    if request.param == "memory":
-        yield MemoryEvalRunStore()
-        return
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'runs.db'}")
-        await upgrade(database)
-        try:
-            yield SqlEvalRunStore(database)
-        finally:
-            await database.close()
-        return
-    url = postgres_url()
-    async with postgres_schema(url) as schema:
-        database = Database(url, DatabaseOptions(schema=schema, pool_size=4, max_overflow=4))
-        await upgrade(database)
-        try:
-            yield SqlEvalRunStore(database)
-        finally:
-            await database.close()
+@pytest.fixture
+def store(store_database: Database | None) -> EvalRunStore:
+    """The in-memory store, or the SQL one on each database (`store_database`)."""
+    return MemoryEvalRunStore() if store_database is None else SqlEvalRunStore(store_database)
 
 
 def run(

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import T0
 
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.prompts import (
@@ -21,48 +18,17 @@ from sluicegate.core.prompts import (
     VersionConflict,
 )
 from sluicegate.stores.prompts_memory import MemoryPromptStore
-from sluicegate.stores.sql import Database, DatabaseOptions, SqlPromptStore, upgrade
+from sluicegate.stores.sql import Database, SqlPromptStore
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SOURCE = "---\nname: support\n---\nsystem:\nYou help {{customer}}.\n"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(wall_start=T0.timestamp())
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[PromptStore]:
-    if request.param == "memory":
-        yield MemoryPromptStore(clock)
-        return
-    async with migrated(request.param, tmp_path) as database:
-        yield SqlPromptStore(database, clock)
-
-
-@asynccontextmanager
-async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database of the given kind with room for concurrent transactions."""
-    if kind == "sqlite":
-        url, options = f"sqlite+aiosqlite:///{tmp_path / 'prompts.db'}", DatabaseOptions()
-        database = Database(url, options)
-        try:
-            await upgrade(database)
-            yield database
-        finally:
-            await database.close()
-        return
-    url = postgres_url()
-    async with postgres_schema(url) as schema:
-        database = Database(url, DatabaseOptions(schema=schema, pool_size=4, max_overflow=4))
-        try:
-            await upgrade(database)
-            yield database
-        finally:
-            await database.close()
+def store(store_database: Database | None, clock: ManualClock) -> PromptStore:
+    """The in-memory store, or the SQL one on each database (`store_database`)."""
+    if store_database is None:
+        return MemoryPromptStore(clock)
+    return SqlPromptStore(store_database, clock)
 
 
 async def push(

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.contract.services import postgres_schema, postgres_url
+from tests.contract.store_cases import migrated
 
 from sluicegate.core.budget import Budget, BudgetPeriod
 from sluicegate.core.clock import ManualClock
 from sluicegate.core.identity import Limits, TeamRecord, TeamStore
-from sluicegate.stores.sql import Database, DatabaseOptions, SqlTeamStore, upgrade
+from sluicegate.stores.sql import Database, SqlTeamStore
 from sluicegate.stores.sql.schema import teams as teams_table
 from sluicegate.stores.teams_memory import MemoryTeamStore
 
@@ -54,30 +53,6 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 @pytest.fixture
 def sql_store(database: Database, clock: ManualClock) -> SqlTeamStore:
     return SqlTeamStore(database, clock)
-
-
-@asynccontextmanager
-async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database of the given kind, closed (its schema dropped) on the way out."""
-    if kind == "sqlite":
-        async with _opened(f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}", None) as database:
-            yield database
-        return
-    url = postgres_url()
-    async with postgres_schema(url) as schema:
-        options = DatabaseOptions(schema=schema, pool_size=2, max_overflow=4)
-        async with _opened(url, options) as database:
-            yield database
-
-
-@asynccontextmanager
-async def _opened(url: str, options: DatabaseOptions | None) -> AsyncIterator[Database]:
-    database = Database(url, options)
-    try:
-        await upgrade(database)
-        yield database
-    finally:
-        await database.close()
 
 
 def test_both_stores_implement_the_protocol(sql_store: SqlTeamStore) -> None:

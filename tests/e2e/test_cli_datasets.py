@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.database_cli import DatabaseCommands
 from tests.e2e.eval_gateway_support import MODEL, eval_gateway
 from tests.e2e.processes import SLUICEGATE, run_cli
 
@@ -24,28 +25,13 @@ from sluicegate.stores.sql import SqlStores
 
 pytestmark = pytest.mark.e2e
 
-DATABASE_ENV = "SLUICEGATE_DATABASE_URL"
 # CRLF line ends, a blank line and non-ASCII text: pull must give back exactly these bytes.
 V1 = '{"id": "q1", "question": "Où est Zoë?", "expected": "ici"}\r\n\r\n{"question": "2+2?"}\r\n'
 V2 = V1 + '{"inputs": {"question": "3+3?"}, "expected": 6}\n'
 
 
-def datasets(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("datasets", *args, "--database-url", url, cwd=cwd, unset=(DATABASE_ENV,))
-
-
-def ok(url: str, cwd: Path, *args: str) -> str:
-    result = datasets(url, cwd, *args)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def refused(url: str, cwd: Path, code: int, *args: str) -> str:
-    result = datasets(url, cwd, *args)
-    assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ") or "Usage:" in result.stderr, result.stderr
-    return result.stderr
+DATASETS = DatabaseCommands("datasets")
+ok, refused = DATASETS.ok, DATASETS.refused
 
 
 def stored(url: str) -> tuple[list[DatasetInfo], list[AuditEntry]]:

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from tests.browser import render
 from tests.e2e.processes import run_cli, serve_in_thread, sluicegate
+from tests.local_model import require_local_model
+from tests.prompt_texts import question_prompt
 
 from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.simulator.server import SimulatorServer
@@ -26,25 +28,6 @@ ITEMS = 30
 WORDS = 12
 LONG = r"long=regex:(\S+\s+){4}\S+"
 """Passes an answer of five words or more: v1 (max_tokens 30) always, v2 (max_tokens 3) never."""
-
-
-def prompty(max_tokens: int, system: str) -> str:
-    return f"""---
-name: qa
-model:
-  parameters:
-    max_tokens: {max_tokens}
-    temperature: 0
-inputs:
-  question:
-    type: string
----
-system:
-{system}
-
-user:
-{{{{question}}}}
-"""
 
 
 def simulator() -> SimulatorServer:
@@ -85,9 +68,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
         )
     )
     v1 = tmp_path / "v1.prompty"
-    v1.write_text(prompty(30, "Answer with care."))
+    v1.write_text(question_prompt("qa", 30, "Answer with care."))
     v2 = tmp_path / "v2.prompty"
-    v2.write_text(prompty(3, "Answer in three words."))
+    v2.write_text(question_prompt("qa", 3, "Answer in three words."))
     prices = tmp_path / "prices.yaml"
     prices.write_text("m:\n  input_per_1m: 1\n  output_per_1m: 2\n")
     return {"dataset": dataset, "v1": v1, "v2": v2, "prices": prices}
@@ -239,3 +222,26 @@ def test_mistakes_exit_2_with_a_message(files: dict[str, Path], tmp_path: Path) 
     assert code == 2
     assert "item line-2: missing required input(s): question" in err
     assert not (tmp_path / "r2").exists()
+
+
+def test_the_embedding_metric_runs_on_the_bundled_model_offline(
+    sim_url: str, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """`--embedding-model local` scores every answer on this machine: the target serves no
+    model named `local`, so an embeddings call there would have left the items unscored."""
+    require_local_model()
+    run = tmp_path / "run"
+    code, _, err = eval_cli(
+        "run", "--dataset", str(files["dataset"]), "--prompt", "v1.prompty", "--model", "m",
+        "--target", sim_url, "--out", str(run), "-e", "embedding", "--embedding-model", "local",
+        cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert code == 0, err
+    lines = results(run)
+    assert len(lines) == ITEMS
+    values = [line["scores"]["embedding"]["value"] for line in lines]
+    assert all(isinstance(value, float) and -1.0 <= value <= 1.0 for value in values)
+    assert len(set(values)) > 1
+    summary = json.loads((run / "summary.json").read_text())
+    (prompt,) = summary["prompts"]
+    assert prompt["metrics"]["embedding"]["mean"] == pytest.approx(sum(values) / ITEMS)

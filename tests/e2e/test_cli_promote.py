@@ -14,6 +14,7 @@ import httpx
 import pytest
 from tests.e2e.eval_gateway_support import MODEL, EvalGateway, eval_gateway
 from tests.e2e.processes import run_cli
+from tests.prompt_texts import question_prompt
 
 pytestmark = pytest.mark.e2e
 
@@ -21,25 +22,6 @@ ITEMS = 12
 LONG = r"long=regex:(\S+\s+){4}\S+"
 """Passes answers of five words or more: v1 and v3 (max_tokens 30) always, v2 (3) never."""
 DATABASE_ENV = "SLUICEGATE_DATABASE_URL"
-
-
-def prompty(max_tokens: int, system: str) -> str:
-    return f"""---
-name: support
-model:
-  parameters:
-    max_tokens: {max_tokens}
-    temperature: 0
-inputs:
-  question:
-    type: string
----
-system:
-{system}
-
-user:
-{{{{question}}}}
-"""
 
 
 @pytest.fixture
@@ -97,7 +79,7 @@ def test_production_moves_only_with_a_run_that_allows_it(
         start=1,
     ):
         path = tmp_path / f"v{number}.prompty"
-        path.write_text(prompty(tokens, system))
+        path.write_text(question_prompt("support", tokens, system))
         assert f"Pushed support@v{number}" in ok(gateway, tmp_path, "prompts", "push",
                                                  str(path), *config)  # fmt: skip
 
@@ -183,7 +165,7 @@ def test_a_run_directory_that_is_not_finished_cannot_be_cited(
 ) -> None:
     config = ("--config", str(gateway.config_file))
     path = tmp_path / "v1.prompty"
-    path.write_text(prompty(30, "Answer."))
+    path.write_text(question_prompt("support", 30, "Answer."))
     ok(gateway, tmp_path, "prompts", "push", str(path), *config)
     missing = cli(gateway, tmp_path, "prompts", "promote", "support", "1", "--to", "staging",
                   "--require-eval", str(tmp_path / "nowhere"), *config)  # fmt: skip

@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 from tests.contract.services import postgres_url, unique_name
+from tests.e2e.database_cli import DatabaseCommands
 from tests.e2e.processes import SLUICEGATE, run_cli
 
 from sluicegate.core.ledger import AuditEntry
@@ -25,7 +26,6 @@ from sluicegate.stores.sql import SqlStores
 
 pytestmark = pytest.mark.e2e
 
-DATABASE_ENV = "SLUICEGATE_DATABASE_URL"
 # CRLF line ends, a tab and non-ASCII text: pull must give back exactly these bytes.
 V1 = (
     "---\r\nname: support\r\ninputs:\r\n  customer: Zoë\r\n---\r\n"
@@ -34,23 +34,8 @@ V1 = (
 V2 = "---\nname: support\ninputs:\n  customer: Zoë\n---\nsystem:\nHelp {{customer}} kindly.\n"
 
 
-def prompts(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`sluicegate prompts ARGS --database-url URL`, with the environment's URL unset."""
-    return run_cli("prompts", *args, "--database-url", url, cwd=cwd, unset=(DATABASE_ENV,))
-
-
-def ok(url: str, cwd: Path, *args: str) -> str:
-    result = prompts(url, cwd, *args)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def refused(url: str, cwd: Path, code: int, *args: str) -> str:
-    result = prompts(url, cwd, *args)
-    assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ") or "Usage:" in result.stderr, result.stderr
-    return result.stderr
+PROMPTS = DatabaseCommands("prompts")
+ok, refused = PROMPTS.ok, PROMPTS.refused
 
 
 def stored(url: str) -> tuple[Sequence[PromptVersion], Sequence[LabelMove], list[AuditEntry]]:

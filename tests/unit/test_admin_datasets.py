@@ -16,7 +16,6 @@ from sluicegate.core.clock import ManualClock
 from sluicegate.core.datasets import DATASET_NAME_PATTERN, DatasetInfo
 from sluicegate.core.errors import InvalidRequest, NotFound
 from sluicegate.evals import dataset as tool_dataset
-from sluicegate.evals import feedback_items
 from sluicegate.evals.dataset import DatasetError, parse_dataset
 from sluicegate.stores.audit_memory import MemoryAuditLog
 from sluicegate.stores.datasets_memory import MemoryDatasetStore
@@ -149,8 +148,7 @@ def test_the_name_rule_and_the_line_rules_are_the_tools() -> None:
     from sluicegate.core.prompts import PROMPT_NAME_PATTERN
 
     assert DATASET_NAME_PATTERN.pattern == PROMPT_NAME_PATTERN.pattern
-    assert dataset_lines.RESERVED == tool_dataset.RESERVED
-    assert dataset_lines.FEEDBACK_KEYS == feedback_items.FEEDBACK_KEYS
+    assert dataset_lines.read_lines is tool_dataset.read_lines  # one reader, in wire
 
 
 FEEDBACK = {

@@ -5,40 +5,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 from aiohttp import web
 from tests.e2e.support import served
 
-from sluicegate.evals.backoff import Backoff, retriable, server_hint
+from sluicegate.evals.backoff import Backoff
 from sluicegate.evals.client import EndpointError, EvalClient
 from sluicegate.evals.endpoint import build_endpoint
-
-NOW = datetime(2026, 11, 3, 9, 0, 0, tzinfo=UTC)
-
-
-def test_retriable_statuses() -> None:
-    assert all(retriable(s) for s in (0, 408, 409, 429, 500, 502, 503, 504, 529))
-    assert not any(retriable(s) for s in (200, 400, 401, 403, 404, 422))
-
-
-@pytest.mark.parametrize(
-    ("headers", "seconds"),
-    [
-        ({"retry-after-ms": "250"}, 0.25),
-        ({"Retry-After-Ms": "1.5", "Retry-After": "9"}, 0.0015),
-        ({"Retry-After": "3"}, 3.0),
-        ({"retry-after": "Tue, 03 Nov 2026 09:00:07 GMT"}, 7.0),
-        ({"retry-after": "Tue, 03 Nov 2026 08:00:00 GMT"}, 0.0),
-        ({"retry-after-ms": "-5", "retry-after": "2"}, 2.0),
-        ({"retry-after": "soon"}, None),
-        ({}, None),
-    ],
-)
-def test_server_hints(headers: dict[str, str], seconds: float | None) -> None:
-    assert server_hint(headers, NOW) == seconds
 
 
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:

@@ -257,6 +257,20 @@ async def test_a_flagged_stream_is_cut_with_a_content_filter_chunk(split: int) -
     assert [e.action for e in exchange.shield_events] == ["block"]
 
 
+async def test_a_cut_stream_sends_the_same_prefix_however_upstream_chunks_it() -> None:
+    """Text that cleared the window before the flagged phrase arrived goes out before the cut,
+    also when the whole reply came in one read (a fast backend, a busy machine)."""
+    sent = []
+    for split in (0, 7, 50, 1_000_000):
+        upstream = Upstream(stream_of(TOKENS, split=split))
+        frames = await collect(
+            guarded(upstream, profile(output={"hold_back_chars": 24}), make_exchange(stream=True))
+        )
+        sent.append(text_of(frames))
+    assert sent[0]
+    assert sent == [sent[0]] * len(sent)
+
+
 async def test_a_clean_stream_arrives_whole_and_unchanged() -> None:
     chunks = stream_of(TOKENS[:7], usage=True)
     frames = await collect(guarded(Upstream(chunks), profile(), make_exchange(stream=True)))

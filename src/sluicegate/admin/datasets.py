@@ -18,12 +18,7 @@ from typing import Any
 
 import orjson
 
-from sluicegate.admin.dataset_lines import (
-    ASCII_SPACE,
-    CheckedLines,
-    DatasetLineError,
-    check_lines,
-)
+from sluicegate.admin.dataset_lines import CheckedLines, DatasetLineError, check_lines
 from sluicegate.core.clock import Clock
 from sluicegate.core.datasets import (
     DATASET_NAME_PATTERN,
@@ -34,6 +29,7 @@ from sluicegate.core.datasets import (
 )
 from sluicegate.core.errors import Conflict, InvalidRequest, NotFound
 from sluicegate.core.ledger import AuditEntry, AuditLog
+from sluicegate.wire.dataset_lines import ASCII_SPACE
 
 MAX_CONTENT_BYTES = 64 * 1024 * 1024
 """The largest dataset stored (UTF-8 bytes). The admin API also limits a request's body to

@@ -9,9 +9,18 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from sluicegate.cli.endpoint_options import (
+    OUTPUT_PANEL,
+    TARGET_PANEL,
+    ApiKeyEnvOption,
+    HeaderOption,
+    PricesOption,
+)
+from sluicegate.cli.store_access import usage_error
 
 if TYPE_CHECKING:
     from sluicegate.bench.load import Mode
@@ -20,15 +29,10 @@ if TYPE_CHECKING:
     from sluicegate.bench.target import Api
 
 _LOAD = "Load"
-_TARGET = "Target"
+_TARGET = TARGET_PANEL
 _SHAPE = "Request shape"
 _SLO = "Sweep and objectives"
-_OUT = "Output"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+_OUT = OUTPUT_PANEL
 
 
 def bench_command(
@@ -54,13 +58,7 @@ def bench_command(
     api_version: Annotated[
         str, typer.Option(help="Azure api-version.", rich_help_panel=_TARGET)
     ] = "2024-10-21",
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            help="Environment variable holding the key (never the key itself).",
-            rich_help_panel=_TARGET,
-        ),
-    ] = None,
+    api_key_env: ApiKeyEnvOption = None,
     auth: Annotated[
         str | None,
         typer.Option(
@@ -68,15 +66,7 @@ def bench_command(
             rich_help_panel=_TARGET,
         ),
     ] = None,
-    header: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--header",
-            "-H",
-            help="Extra request header 'Name: value' (repeatable).",
-            rich_help_panel=_TARGET,
-        ),
-    ] = None,
+    header: HeaderOption = None,
     primary_backend: Annotated[
         str | None,
         typer.Option(
@@ -204,13 +194,7 @@ def bench_command(
     slo_max_failed: Annotated[
         float, typer.Option(help="Share of failed requests allowed.", rich_help_panel=_SLO)
     ] = 0.0,
-    prices: Annotated[
-        Path | None,
-        typer.Option(
-            help="Price table (YAML/JSON, USD per 1M input and output tokens per model).",
-            rich_help_panel=_OUT,
-        ),
-    ] = None,
+    prices: PricesOption = None,
     output: Annotated[
         str,
         typer.Option(
@@ -251,16 +235,16 @@ def bench_command(
     """Load-test an OpenAI-compatible or Azure OpenAI endpoint: TTFT, TBT, latency
     percentiles, throughput, 429s, spillover and cost, with reports (docs/bench.md)."""
     if output not in ("human", "jsonl"):
-        _fail(f"--output {output!r}: use human or jsonl")
+        usage_error(f"--output {output!r}: use human or jsonl")
     if compare is not None or load is not None:
         if compare is not None and load is not None:
-            _fail("use either --compare or --from, not both")
+            usage_error("use either --compare or --from, not both")
         if url is not None:
-            _fail("--url runs a benchmark; --compare and --from read saved runs instead")
+            usage_error("--url runs a benchmark; --compare and --from read saved runs instead")
         _saved(compare, load, output, report)
         return
     if url is None:
-        _fail("--url is required (or --from / --compare to use saved runs)")
+        usage_error("--url is required (or --from / --compare to use saved runs)")
     spec, rates = _spec(locals())
     result = _run(spec, rates, output, live=not no_live and sys.stderr.isatty())
     _emit_result(result, output)
@@ -289,18 +273,18 @@ def _spec(options: dict[str, Any]) -> tuple[BenchSpec, list[float] | None]:
 
     o = options
     if o["api"] not in ("openai", "azure"):
-        _fail(f"--api {o['api']!r}: use openai or azure")
+        usage_error(f"--api {o['api']!r}: use openai or azure")
     if o["auth"] not in (None, "bearer", "api-key"):
-        _fail(f"--auth {o['auth']!r}: use bearer or api-key")
+        usage_error(f"--auth {o['auth']!r}: use bearer or api-key")
     if o["arrivals"] not in ("constant", "poisson"):
-        _fail(f"--arrivals {o['arrivals']!r}: use constant or poisson")
+        usage_error(f"--arrivals {o['arrivals']!r}: use constant or poisson")
     if o["retry"] not in ("none", "exponential"):
-        _fail(f"--retry {o['retry']!r}: use none or exponential")
+        usage_error(f"--retry {o['retry']!r}: use none or exponential")
     loads = [name for name in ("rate", "trace", "sweep") if o[name] is not None]
     if len(loads) > 1:
-        _fail(f"choose one of --rate, --trace and --sweep (got {', '.join(loads)})")
+        usage_error(f"choose one of --rate, --trace and --sweep (got {', '.join(loads)})")
     if loads and o["concurrency"] is not None:
-        _fail(
+        usage_error(
             f"--concurrency is for closed loop; --{loads[0]} is open loop (see --max-connections)"
         )
     mode: Mode = "trace" if o["trace"] else "open" if (o["rate"] or o["sweep"]) else "closed"
@@ -336,7 +320,10 @@ def _spec(options: dict[str, Any]) -> tuple[BenchSpec, list[float] | None]:
             speed=o["speed"],
         )
         retry = RetryPolicy(
-            o["retry"], o["retry_max_attempts"], o["retry_base"], o["retry_max_wait"]
+            o["retry"],
+            max_attempts=o["retry_max_attempts"],
+            base_seconds=o["retry_base"],
+            max_seconds=o["retry_max_wait"],
         )
         rates = sweep_rates(o["sweep"]) if o["sweep"] else None
         wants_slo = rates is not None or any(
@@ -359,9 +346,9 @@ def _spec(options: dict[str, Any]) -> tuple[BenchSpec, list[float] | None]:
 
             price_table = load_prices(o["prices"])
     except ConfigError as error:
-        _fail(str(error))
+        usage_error(str(error))
     except ValueError as error:
-        _fail(str(error))
+        usage_error(str(error))
     spec = BenchSpec(
         target, plan, source, retry, workload, price_table, o["primary_backend"], o["label"], slo
     )
@@ -467,7 +454,7 @@ def _saved(
         paths = list(compare) if compare is not None else [load]
         results = [load_result(path) for path in paths if path is not None]
     except ResultError as error:
-        _fail(str(error))
+        usage_error(str(error))
     if len(results) == 2:
         if output == "jsonl":
             typer.echo(

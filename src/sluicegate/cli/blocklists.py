@@ -8,7 +8,6 @@ their next periodic reload. Bad input exits with 2, a refusal (no such list, a n
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from typer.models import OptionInfo
 from sluicegate.admin.blocklist_specs import BlocklistChanges, BlocklistSpec
 from sluicegate.admin.changes import KEEP, Keep
 from sluicegate.cli.admin_runs import run_admin
+from sluicegate.cli.arguments import checked
 from sluicegate.cli.blocklist_views import (
     describe,
     print_record,
@@ -28,14 +28,10 @@ from sluicegate.cli.blocklist_views import (
     summarise,
 )
 from sluicegate.cli.database import ConfigOption, UrlOption
-from sluicegate.cli.keys import (
-    ACTOR,
-    _check_format,
-    _resolve_url,
-)
-from sluicegate.cli.store_access import usage_error
+from sluicegate.cli.keys import ACTOR
+from sluicegate.cli.output_format import FormatOption, check_format, print_many, print_one
+from sluicegate.cli.store_access import database_to_write, usage_error
 from sluicegate.core.blocklists import BlocklistRecord
-from sluicegate.core.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from sluicegate.admin.blocklists import BlocklistAdmin
@@ -58,7 +54,6 @@ NameArgument = Annotated[
         metavar="NAME", help="The list's name: 1 to 128 letters, digits, '_', '.', ':' or '-'."
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
 
 
 def _entries(option: str, metavar: str, help_text: str) -> OptionInfo:
@@ -94,14 +89,6 @@ def _read_terms(option: str, path: str) -> list[str]:
     except OSError as error:
         usage_error(f"{option} {path!r}: cannot read it ({error.strerror or error})")
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _valid(make: Callable[[], T]) -> T:
-    """Build a BlocklistSpec or BlocklistChanges; what they refuse is bad input (exit 2)."""
-    try:
-        return make()
-    except InvalidRequest as error:
-        usage_error(error.message)
 
 
 # --- running against the database ----------------------------------------------------------------
@@ -148,7 +135,7 @@ def create_command(
 ) -> None:
     """Create a managed blocklist; it may start empty and be filled with `update`."""
     terms = [*(term or ()), *(_read_terms("--terms-file", terms_file) if terms_file else ())]
-    spec = _valid(
+    spec = checked(
         lambda: BlocklistSpec(
             name=name,
             terms=tuple(terms),
@@ -156,7 +143,7 @@ def create_command(
             description=description or "",
         )
     )
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: BlocklistAdmin) -> BlocklistRecord:
         return await admin.create(spec, ACTOR)
@@ -199,7 +186,7 @@ def update_command(
     """Add or remove terms and patterns, or change the description; the rest stays."""
     from_file = _read_terms("--add-terms-file", add_terms_file) if add_terms_file else []
     new_description: str | Keep = KEEP if description is None else description
-    changes = _valid(
+    changes = checked(
         lambda: BlocklistChanges(
             add_terms=(*(add_term or ()), *from_file),
             remove_terms=tuple(remove_term or ()),
@@ -210,7 +197,7 @@ def update_command(
     )
     if not changes.given() and add_terms_file is None:
         _nothing_to_change()
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: BlocklistAdmin) -> tuple[BlocklistRecord, BlocklistRecord]:
         before = await admin.get(name)
@@ -229,19 +216,16 @@ def list_command(
 ) -> None:
     """List the managed blocklists by name, with their sizes (lists only in the config are not
     listed)."""
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
 
     async def work(admin: BlocklistAdmin) -> list[BlocklistRecord]:
         return await admin.list()
 
     records = _run(url, work)
-    if output == "json":
-        typer.echo(json.dumps([summarise(r) for r in records], indent=2, ensure_ascii=False))
-    elif not records:
-        typer.echo("no managed blocklists")
-    else:
-        print_table(records)
+    print_many(
+        output, records, summarise, print_table, empty="no managed blocklists", ensure_ascii=False
+    )
 
 
 @blocklists_app.command("show")
@@ -252,17 +236,13 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """Show one managed blocklist with its terms and patterns."""
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
 
     async def work(admin: BlocklistAdmin) -> BlocklistRecord:
         return await admin.get(name)
 
-    record = _run(url, work)
-    if output == "json":
-        typer.echo(json.dumps(describe(record), indent=2, ensure_ascii=False))
-    else:
-        print_record(record)
+    print_one(output, _run(url, work), describe, print_record, ensure_ascii=False)
 
 
 @blocklists_app.command("delete")
@@ -270,7 +250,7 @@ def delete_command(
     name: NameArgument, database_url: UrlOption = None, config: ConfigOption = None
 ) -> None:
     """Delete a managed blocklist; profiles that name it then match nothing for it."""
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: BlocklistAdmin) -> None:
         await admin.delete(name, ACTOR)

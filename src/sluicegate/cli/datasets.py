@@ -8,7 +8,6 @@ alike. Bad input exits with 2; a refusal (no such dataset or version) or a store
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -16,24 +15,20 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from sluicegate.cli.admin_runs import run_admin
-from sluicegate.cli.database import ConfigOption, UrlOption, database_url
+from sluicegate.cli.database import ConfigOption, UrlOption
+from sluicegate.cli.exact_files import OutputFileOption, read_exact, write_exact
 from sluicegate.cli.keys import ACTOR
-from sluicegate.cli.store_access import (
-    existing_database_url,
-    failure,
-    load_config_file,
-    usage_error,
-)
+from sluicegate.cli.output_format import FormatOption, check_format, print_many, print_one
+from sluicegate.cli.store_access import database_to_read, database_to_write
 
 if TYPE_CHECKING:
-    from sluicegate.admin.datasets import DatasetAdmin
+    from sluicegate.admin.datasets import DatasetAdmin, DatasetShown
     from sluicegate.core.datasets import DatasetInfo
     from sluicegate.stores.sql import SqlStores
 
 T = TypeVar("T")
 
 LIST_HINT = "`sluicegate datasets list` shows the datasets"
-FORMATS = ("table", "json")
 
 datasets_app = typer.Typer(
     help="Evaluation datasets kept by the gateway: push JSONL files as immutable versions, "
@@ -45,7 +40,6 @@ RefArgument = Annotated[
     str,
     typer.Argument(metavar="NAME[@vN]", help="A dataset (its latest version), or NAME@v3."),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
 
 
 def _admin(stores: SqlStores) -> DatasetAdmin:
@@ -57,43 +51,6 @@ def _admin(stores: SqlStores) -> DatasetAdmin:
 
 def _run(url: str, work: Callable[[DatasetAdmin], Awaitable[T]]) -> T:
     return run_admin(url, _admin, work, list_hint=LIST_HINT)
-
-
-def _reading(url: str | None, config: Path | None) -> str:
-    return existing_database_url(url, load_config_file(config))
-
-
-def _writing(url: str | None, config: Path | None) -> str:
-    """A SQLite file is created on first use, as the gateway does."""
-    from sluicegate.stores.sql.database import parse_url
-
-    resolved = database_url(url, load_config_file(config))
-    try:
-        parse_url(resolved)
-    except ValueError as error:
-        usage_error(str(error))
-    return resolved
-
-
-def _check_format(output: str) -> None:
-    if output not in FORMATS:
-        usage_error(f"--format {output!r}: use table or json")
-
-
-def _content(file: Path) -> str:
-    """The file's text exactly (no newline translation); it must be UTF-8."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        usage_error(f"{file}: no such file")
-    except IsADirectoryError:
-        usage_error(f"{file} is a directory, not a JSONL file")
-    except OSError as error:
-        failure(f"{file}: cannot be read ({error.strerror or type(error).__name__})")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        usage_error(f"{file} is not UTF-8 text (byte {error.start})")
 
 
 def info_json(info: DatasetInfo) -> dict[str, Any]:
@@ -144,8 +101,8 @@ def push_command(
 ) -> None:
     """Check every line as `eval run` reads it and store the file as the next version (nothing,
     if it is identical to the latest version)."""
-    content = _content(file)
-    url = _writing(database_url, config)
+    content = read_exact(file, "JSONL")
+    url = database_to_write(database_url, config)
 
     async def work(admin: DatasetAdmin) -> tuple[bool, str, int, int]:
         pushed = await admin.push(content, ACTOR, name=name, description=description)
@@ -168,15 +125,13 @@ def list_command(
     output: FormatOption = "table", database_url: UrlOption = None, config: ConfigOption = None
 ) -> None:
     """List the datasets by name, with their latest version."""
-    _check_format(output)
-    url = _reading(database_url, config)
+    check_format(output)
+    url = database_to_read(database_url, config)
     infos = _run(url, lambda admin: admin.list())
-    if output == "json":
-        typer.echo(json.dumps([info_json(info) for info in infos], indent=2))
-    elif not infos:
-        typer.echo("no datasets; push one with `sluicegate datasets push FILE.jsonl --name N`")
-    else:
-        _rows(infos, by_version=False)
+    empty = "no datasets; push one with `sluicegate datasets push FILE.jsonl --name N`"
+    print_many(
+        output, infos, info_json, lambda listed: _rows(listed, by_version=False), empty=empty
+    )
 
 
 @datasets_app.command("versions")
@@ -187,13 +142,10 @@ def versions_command(
     config: ConfigOption = None,
 ) -> None:
     """List every version of a dataset, oldest first."""
-    _check_format(output)
-    url = _reading(database_url, config)
+    check_format(output)
+    url = database_to_read(database_url, config)
     infos = _run(url, lambda admin: admin.versions(name))
-    if output == "json":
-        typer.echo(json.dumps([info_json(info) for info in infos], indent=2))
-    else:
-        _rows(infos, by_version=True)
+    print_many(output, infos, info_json, lambda listed: _rows(listed, by_version=True))
 
 
 @datasets_app.command("show")
@@ -205,20 +157,25 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """Show a version: who pushed it and why, its item count and hash, and its first items."""
+    check_format(output)
+    url = database_to_read(database_url, config)
+    shown = _run(url, lambda admin: admin.show(ref, limit))
+    print_one(output, shown, _shown_json, _print_shown, ensure_ascii=False)
+
+
+def _shown_json(shown: DatasetShown) -> dict[str, Any]:
+    return {
+        **info_json(shown.info),
+        "latest": shown.latest,
+        "preview": [{"line": p.line, "value": p.value} for p in shown.preview],
+    }
+
+
+def _print_shown(shown: DatasetShown) -> None:
+    """A card, then the first items as JSON lines."""
     from sluicegate.cli.key_views import show_time
 
-    _check_format(output)
-    url = _reading(database_url, config)
-    shown = _run(url, lambda admin: admin.show(ref, limit))
     info = shown.info
-    if output == "json":
-        described = {
-            **info_json(info),
-            "latest": shown.latest,
-            "preview": [{"line": p.line, "value": p.value} for p in shown.preview],
-        }
-        typer.echo(json.dumps(described, indent=2, ensure_ascii=False))
-        return
     lines = [
         f"dataset {info.ref}",
         f"  latest:      v{shown.latest}",
@@ -239,27 +196,16 @@ def show_command(
 @datasets_app.command("pull")
 def pull_command(
     ref: RefArgument,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
-    ] = None,
+    output: OutputFileOption = None,
     database_url: UrlOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Print a version's JSONL exactly as it was pushed (or write it to a file)."""
-    url = _reading(database_url, config)
+    url = database_to_read(database_url, config)
 
     async def work(admin: DatasetAdmin) -> tuple[str, str]:
         version = await admin.resolve(ref)
         return version.info.ref, version.content
 
     found, content = _run(url, work)
-    if output is None:
-        sys.stdout.buffer.write(content.encode("utf-8"))
-        sys.stdout.flush()
-        return
-    try:
-        output.write_bytes(content.encode("utf-8"))
-    except OSError as error:
-        failure(f"{output}: cannot be written ({error.strerror or type(error).__name__})")
-    typer.echo(f"Wrote {found} to {output}.")
+    write_exact(content, output, found)

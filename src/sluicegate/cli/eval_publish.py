@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sluicegate.cli.admin_runs import run_admin
-from sluicegate.cli.database import ConfigOption, UrlOption, database_url
+from sluicegate.cli.database import ConfigOption, UrlOption
 from sluicegate.cli.keys import ACTOR
-from sluicegate.cli.store_access import load_config_file, usage_error
+from sluicegate.cli.store_access import database_to_write, usage_error
 
 if TYPE_CHECKING:
     from sluicegate.admin.eval_runs import EvalRunAdmin, Published
@@ -85,14 +85,8 @@ def publish_command(
 ) -> None:
     """Store the run's summary in the gateway's database and print the run's id (what
     `prompts promote --require-eval` cites)."""
-    from sluicegate.stores.sql.database import parse_url
-
     summary = read_run_summary(rundir)
-    url = database_url(database_url_option, load_config_file(config))
-    try:
-        parse_url(url)
-    except ValueError as error:
-        usage_error(str(error))
+    url = database_to_write(database_url_option, config)
     published = run_admin(
         url, eval_run_admin, lambda admin: admin.publish(summary, ACTOR), list_hint=LIST_HINT
     )

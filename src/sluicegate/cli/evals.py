@@ -8,9 +8,18 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from sluicegate.cli.endpoint_options import (
+    OUTPUT_PANEL,
+    TARGET_PANEL,
+    ApiKeyEnvOption,
+    HeaderOption,
+    PricesOption,
+)
+from sluicegate.cli.store_access import failure, usage_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,9 +33,9 @@ eval_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TARGET = "Target"
+_TARGET = TARGET_PANEL
 _RUN = "Run"
-_OUT = "Output"
+_OUT = OUTPUT_PANEL
 
 FailIfWorse = Annotated[
     list[str] | None,
@@ -53,11 +62,6 @@ ThresholdOption = Annotated[
         rich_help_panel=_OUT,
     ),
 ]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @eval_app.command("run")
@@ -107,32 +111,22 @@ def run_command(
             rich_help_panel=_TARGET,
         ),
     ] = "http://127.0.0.1:8080",
-    api_key_env: Annotated[
-        str | None,
-        typer.Option(
-            help="Environment variable holding the key (never the key itself).",
-            rich_help_panel=_TARGET,
-        ),
-    ] = None,
+    api_key_env: ApiKeyEnvOption = None,
     auth: Annotated[
         str, typer.Option(help="Send the key as 'bearer' or 'api-key'.", rich_help_panel=_TARGET)
     ] = "bearer",
-    header: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--header",
-            "-H",
-            help="Extra request header 'Name: value' (repeatable).",
-            rich_help_panel=_TARGET,
-        ),
-    ] = None,
+    header: HeaderOption = None,
     judge_model: Annotated[
         str | None,
         typer.Option(help="Model for judge:* evaluators (default: --model).", rich_help_panel=_RUN),
     ] = None,
     embedding_model: Annotated[
         str | None,
-        typer.Option(help="Embeddings model for the embedding evaluator.", rich_help_panel=_RUN),
+        typer.Option(
+            help="Embeddings model for the embedding evaluator: one the target serves, or "
+            "`local` for the bundled offline model (sluicegate[embeddings]).",
+            rich_help_panel=_RUN,
+        ),
     ] = None,
     concurrency: Annotated[
         int,
@@ -151,13 +145,7 @@ def run_command(
             rich_help_panel=_RUN,
         ),
     ] = 6,
-    prices: Annotated[
-        Path | None,
-        typer.Option(
-            help="Price table (YAML/JSON, USD per 1M input and output tokens per model).",
-            rich_help_panel=_OUT,
-        ),
-    ] = None,
+    prices: PricesOption = None,
     report: ReportOption = None,
     fail_if_worse: FailIfWorse = None,
     alpha: AlphaOption = 0.05,
@@ -174,7 +162,7 @@ def run_command(
     from sluicegate.evals.session import EvalOptions, execute, metric_names, prepare_run
 
     if auth not in ("bearer", "api-key"):
-        _fail(f"--auth {auth!r}: use bearer or api-key")
+        usage_error(f"--auth {auth!r}: use bearer or api-key")
     _check_alpha(alpha)
     options = EvalOptions(
         dataset=dataset,
@@ -197,9 +185,9 @@ def run_command(
         prepared = prepare_run(options)
         _check_gated(fail_if_worse, [*metric_names(prepared.evaluator_specs), "human"])
     except ConfigError as error:
-        _fail(str(error))
+        usage_error(str(error))
     except ValueError as error:
-        _fail(str(error))
+        usage_error(str(error))
     from rich.console import Console
 
     console = Console(stderr=True, markup=False, highlight=False)
@@ -220,7 +208,7 @@ def run_command(
         else:
             _, outcome = asyncio.run(execute(prepared, progress=_Quiet(console)))
     except (EvaluatorSpecError, RunDirError) as error:
-        _fail(str(error))
+        usage_error(str(error))
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted; what was answered is in {out}. Run the same command again to resume.",
@@ -237,9 +225,9 @@ def run_command(
     loaded = load_run(RunDir(out))
     code = _summarise(loaded, report, fail_if_worse, alpha, judge_threshold)
     if outcome.stopped is not None:
-        _fail(f"stopped early: {outcome.stopped}. Fix it and run the same command to resume.", 1)
+        failure(f"stopped early: {outcome.stopped}. Fix it and run the same command to resume.")
     if outcome.answered + outcome.done_before == 0:
-        _fail("no item was answered; see the errors above", 1)
+        failure("no item was answered; see the errors above")
     if code:
         raise typer.Exit(code)
 
@@ -261,7 +249,7 @@ def report_command(
     try:
         loaded = load_run(RunDir(rundir))
     except RunDirError as error:
-        _fail(str(error))
+        usage_error(str(error))
     _check_gated(fail_if_worse, [m.name for m in loaded.metrics] + ["human"])
     code = _summarise(loaded, report, fail_if_worse, alpha, judge_threshold)
     if code:
@@ -291,11 +279,11 @@ def review_command(
     from sluicegate.evals.rundir import RunDir, RunDirError
 
     if (export is None) == (import_ is None):
-        _fail("give either --export FILE or --import FILE")
+        usage_error("give either --export FILE or --import FILE")
     try:
         loaded = load_run(RunDir(rundir))
     except RunDirError as error:
-        _fail(str(error))
+        usage_error(str(error))
     if export is not None:
         _export(loaded, export)
     elif import_ is not None:
@@ -308,7 +296,7 @@ def _export(loaded: LoadedRun, path: Path) -> None:
 
     rows = sheet_rows(loaded.items, loaded.prompts, loaded.results, loaded.review)
     if not rows:
-        _fail("no item of this run has an answer yet; run `eval run` first", 1)
+        failure("no item of this run has an answer yet; run `eval run` first")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text = "\ufeff" + write_sheet(rows, loaded.prompts)
@@ -316,11 +304,11 @@ def _export(loaded: LoadedRun, path: Path) -> None:
         title = f"Review: {' vs '.join(loaded.prompts)}"
         text = review_page(rows, loaded.prompts, title=title, run_key=str(loaded.rundir.path))
     else:
-        _fail(f"--export {path}: use a .csv or .html file name")
+        usage_error(f"--export {path}: use a .csv or .html file name")
     try:
         path.write_text(text, encoding="utf-8", newline="")
     except OSError as error:
-        _fail(f"cannot write {path}: {error.strerror or error}", 1)
+        failure(f"cannot write {path}: {error.strerror or error}")
     typer.echo(f"wrote {len(rows)} item(s) for review to {path}", err=True)
 
 
@@ -335,11 +323,11 @@ def _import(loaded: LoadedRun, path: Path, judge_threshold: float) -> None:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        _fail(f"cannot read {path}: {error}")
+        usage_error(f"cannot read {path}: {error}")
     try:
         marks = read_sheet(text, loaded.prompts, [i.id for i in loaded.items], str(path))
     except SheetError as error:
-        _fail(str(error))
+        usage_error(str(error))
     review = loaded.review or ReviewMarks()
     review.merge(marks, str(path))
     write_review(loaded.rundir, review)
@@ -377,7 +365,7 @@ def _summarise(
         try:
             write_html_report(loaded, summary, report)
         except OSError as error:
-            _fail(f"cannot write {report}: {error.strerror or error}", 1)
+            failure(f"cannot write {report}: {error.strerror or error}")
         typer.echo(f"wrote the report to {report}", err=True)
     return _gate(summary, gated or [])
 
@@ -397,7 +385,7 @@ def _gate(summary: Mapping[str, Any], gated: Sequence[str]) -> int:
 def _check_gated(gated: Sequence[str] | None, known: Sequence[str]) -> None:
     for metric in gated or []:
         if metric not in known:
-            _fail(
+            usage_error(
                 f"--fail-if-worse {metric}: the run has no such metric "
                 f"(its metrics: {', '.join(known)})"
             )
@@ -405,7 +393,7 @@ def _check_gated(gated: Sequence[str] | None, known: Sequence[str]) -> None:
 
 def _check_alpha(alpha: float) -> None:
     if not 0 < alpha < 1:
-        _fail(f"--alpha must be between 0 and 1, got {alpha:g}")
+        usage_error(f"--alpha must be between 0 and 1, got {alpha:g}")
 
 
 def _stdout() -> Console:

@@ -8,19 +8,17 @@ finds the database, prints and writes the file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from sluicegate.cli.database import UrlOption
+from sluicegate.cli.export_files import export_to_file
 from sluicegate.cli.store_access import (
     existing_database_url,
-    failure,
     load_config_file,
     usage_error,
     with_stores,
@@ -153,29 +151,13 @@ def export_command(
     scores = settings.feedback if settings is not None else FeedbackSettings()
     midpoint = (scores.score_min + scores.score_max) / 2
     url = existing_database_url(database_url, settings)
-    directory = out.parent if str(out.parent) else Path(".")
-    if not directory.is_dir():
-        failure(f"--out {out}: the directory {directory} does not exist")
-    # Written beside the target and renamed at the end: a failed export leaves no half file.
-    handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
 
-    async def write(stores: SqlStores) -> int:
-        with os.fdopen(handle, "wb") as file:
-            store = SqlFeedbackStore(stores.database)
-            captures = CapturedRequests(SqlCaptureStore(stores.database))
-            return await export_feedback(
-                store,
-                file,
-                midpoint=midpoint,
-                since=start,
-                until=end,
-                only=kept,
-                captures=captures,
-            )
+    async def write(stores: SqlStores, file: IO[bytes]) -> int:
+        store = SqlFeedbackStore(stores.database)
+        captures = CapturedRequests(SqlCaptureStore(stores.database))
+        return await export_feedback(
+            store, file, midpoint=midpoint, since=start, until=end, only=kept, captures=captures
+        )
 
-    try:
-        count = with_stores(url, write)
-        os.replace(partial, out)
-    finally:
-        Path(partial).unlink(missing_ok=True)
+    count = export_to_file(url, out, write)
     typer.echo(f"wrote {count} rated request{'s' if count != 1 else ''} to {out}")

@@ -9,17 +9,16 @@ replica within 1 s.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from sluicegate.admin.key_specs import KeyChanges, KeySpec
 from sluicegate.admin.keys import KeyAdmin, KeyNotRotatable
-from sluicegate.cli.database import ConfigOption, UrlOption, database_url
+from sluicegate.cli.arguments import checked, parsed
+from sluicegate.cli.database import ConfigOption, UrlOption
 from sluicegate.cli.key_views import (
     describe,
     later,
@@ -31,8 +30,8 @@ from sluicegate.cli.key_views import (
     print_table,
     show_time,
 )
-from sluicegate.cli.store_access import failure, usage_error, with_stores
-from sluicegate.config.loader import ConfigError, load_config
+from sluicegate.cli.output_format import FormatOption, check_format, print_many, print_one
+from sluicegate.cli.store_access import database_to_write, failure, usage_error, with_stores
 from sluicegate.core.budget import DEFAULT_ALERT_AT, Budget, parse_budget
 from sluicegate.core.clock import SystemClock
 from sluicegate.core.errors import InvalidRequest, NotFound
@@ -56,7 +55,6 @@ keys_app = typer.Typer(
 KeyIdArgument = Annotated[
     str, typer.Argument(help="The key id (12 hex digits), as `keys list` shows.")
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
 ModelsOption = Annotated[
     str | None,
     typer.Option(help="Models the key may call, comma separated; all when omitted."),
@@ -82,20 +80,6 @@ CLEARABLE = ("models", "tpm", "rpm", "max-concurrency", "budget", "expires")
 
 
 # --- running against the database ----------------------------------------------------------------
-
-
-def _resolve_url(url: str | None, config: Path | None) -> str:
-    from sluicegate.stores.sql.database import parse_url
-
-    try:
-        resolved = database_url(url, load_config(config) if config is not None else None)
-    except ConfigError as error:
-        usage_error(str(error))
-    try:
-        parse_url(resolved)
-    except ValueError as error:
-        usage_error(str(error))
-    return resolved
 
 
 def _with_admin(url: str, work: Callable[[KeyAdmin], Awaitable[T]]) -> T:
@@ -127,31 +111,11 @@ def _key_id(value: str) -> str:
     return value.strip()
 
 
-def _check_format(output: str) -> None:
-    if output not in ("table", "json"):
-        usage_error(f"--format {output!r}: use table or json")
-
-
 def _text(option: str, value: str) -> str:
     value = value.strip()
     if not value or not value.isprintable():
         usage_error(f"{option} must not be empty and must be printable text")
     return value
-
-
-def _parsed(option: str, value: str, parse: Callable[[str], T]) -> T:
-    try:
-        return parse(value)
-    except ValueError as error:
-        usage_error(f"{option} {value!r}: {error}")
-
-
-def _checked(make: Callable[[], T]) -> T:
-    """Build a KeySpec or KeyChanges; a refusal is a usage error."""
-    try:
-        return make()
-    except InvalidRequest as error:
-        usage_error(error.message)
 
 
 def _expiry(now: datetime) -> Callable[[str], datetime]:
@@ -163,10 +127,10 @@ def _budget(text: str | None, alert: float | None) -> Budget | None:
         if alert is not None:
             usage_error("--budget-alert needs --budget (the budget it is a share of)")
         return None
-    budget = _parsed("--budget", text, parse_budget)
+    budget = parsed("--budget", text, parse_budget)
     if alert is None:
         return budget
-    return _parsed("--budget-alert", str(alert), lambda _: parse_budget(text, alert_at=alert))
+    return parsed("--budget-alert", str(alert), lambda _: parse_budget(text, alert_at=alert))
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -192,10 +156,10 @@ def create_command(
     """Create a key and print it once; only its hash is stored."""
     now = datetime.now(UTC)
     name, team = _text("--name", name), _text("--team", team)
-    allowed = frozenset() if models is None else _parsed("--models", models, parse_models)
-    expires_at = None if expires is None else _parsed("--expires", expires, _expiry(now))
+    allowed = frozenset() if models is None else parsed("--models", models, parse_models)
+    expires_at = None if expires is None else parsed("--expires", expires, _expiry(now))
     spending = _budget(budget, budget_alert)
-    spec = _checked(
+    spec = checked(
         lambda: KeySpec(
             name=name,
             team=team,
@@ -208,7 +172,7 @@ def create_command(
             expires_at=expires_at,
         )
     )
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
     record, key = _with_admin(url, lambda admin: admin.create(spec, ACTOR))
     typer.echo(
         f"Created key {record.key_id} ('{record.name}', team {record.team}, role {record.role})."
@@ -224,16 +188,17 @@ def list_command(
     config: ConfigOption = None,
 ) -> None:
     """List keys (never their secrets or hashes), oldest first."""
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
     records = _with_admin(url, lambda admin: admin.list(team))
     now = datetime.now(UTC)
-    if output == "json":
-        typer.echo(json.dumps([describe(record, now) for record in records], indent=2))
-    elif not records:
-        typer.echo(f"no keys{f' in team {team!r}' if team else ''}")
-    else:
-        print_table(records, now)
+    print_many(
+        output,
+        records,
+        lambda record: describe(record, now),
+        lambda listed: print_table(listed, now),
+        empty=f"no keys{f' in team {team!r}' if team else ''}",
+    )
 
 
 @keys_app.command("show")
@@ -245,18 +210,17 @@ def show_command(
 ) -> None:
     """Show one key (never its secret or hash)."""
     key_id = _key_id(key_id)
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
     record = _with_admin(url, lambda admin: admin.get(key_id))
     _show(record, output)
 
 
 def _show(record: KeyRecord, output: str) -> None:
     now = datetime.now(UTC)
-    if output == "json":
-        typer.echo(json.dumps(describe(record, now), indent=2))
-    else:
-        print_record(record, now)
+    print_one(
+        output, record, lambda shown: describe(shown, now), lambda shown: print_record(shown, now)
+    )
 
 
 @keys_app.command("update")
@@ -285,7 +249,7 @@ def update_command(
 ) -> None:
     """Change what a key may do (the key itself stays the same); unnamed settings are kept."""
     key_id = _key_id(key_id)
-    _check_format(output)
+    check_format(output)
     now = datetime.now(UTC)
     cleared = set(clear or ())
     unknown = sorted(cleared - set(CLEARABLE))
@@ -310,7 +274,7 @@ def update_command(
     if role is not None:
         changes["role"] = role
     if models is not None:
-        changes["models"] = _parsed("--models", models, parse_models)
+        changes["models"] = parsed("--models", models, parse_models)
     for option, field, value in (
         ("tpm", "tpm", tpm),
         ("rpm", "rpm", rpm),
@@ -327,15 +291,15 @@ def update_command(
             usage_error("--budget-alert and --clear budget: give one or the other")
         changes["budget"] = None
     if expires is not None:
-        changes["expires_at"] = _parsed("--expires", expires, _expiry(now))
+        changes["expires_at"] = parsed("--expires", expires, _expiry(now))
     if "models" in cleared:
         changes["models"] = frozenset()
     if "expires" in cleared:
         changes["expires_at"] = None
     if not changes:
         usage_error("nothing to change: give at least one setting, or --clear one")
-    change = _checked(lambda: KeyChanges(**changes))  # type: ignore[arg-type]
-    url = _resolve_url(database_url, config)
+    change = checked(lambda: KeyChanges(**changes))  # type: ignore[arg-type]
+    url = database_to_write(database_url, config)
     record = _with_admin(url, lambda admin: admin.update(key_id, change, ACTOR))
     if output == "table":
         typer.echo(f"Updated key {record.key_id}; a running gateway applies it within 1 s.")
@@ -348,7 +312,7 @@ def revoke_command(
 ) -> None:
     """Revoke a key now; every running gateway refuses it within 1 s."""
     key_id = _key_id(key_id)
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
     now = datetime.now(UTC)
     record = _with_admin(url, lambda admin: admin.revoke(key_id, ACTOR))
     if record.revoked_at is not None and record.revoked_at < now:
@@ -377,10 +341,10 @@ def rotate_command(
     """Replace a key by a new one with the same name, team, role, models, limits and budget."""
     key_id = _key_id(key_id)
     now = datetime.now(UTC)
-    grace_period = _parsed("--grace", grace, parse_duration)
-    _parsed("--grace", grace, lambda _: later(now, grace_period))
-    new_expiry = None if expires is None else _parsed("--expires", expires, _expiry(now))
-    url = _resolve_url(database_url, config)
+    grace_period = parsed("--grace", grace, parse_duration)
+    parsed("--grace", grace, lambda _: later(now, grace_period))
+    new_expiry = None if expires is None else parsed("--expires", expires, _expiry(now))
+    url = database_to_write(database_url, config)
 
     async def work(admin: KeyAdmin) -> tuple[KeyRecord, str, datetime]:
         new, key = await admin.rotate(key_id, ACTOR, grace=grace_period, expires_at=new_expiry)

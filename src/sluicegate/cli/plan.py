@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from sluicegate.cli.store_access import usage_error
 
 if TYPE_CHECKING:
     from sluicegate.planner.plan import Plan
@@ -17,11 +19,6 @@ if TYPE_CHECKING:
 _INPUT = "Input"
 _MODEL = "Capacity and prices"
 _OUT = "Output"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def plan_command(
@@ -104,19 +101,19 @@ def plan_command(
         typer.echo(default_capacity_text(), nl=False)
         return
     if output not in {"human", "json"}:
-        _fail(f"--output must be human or json, not {output!r}")
+        usage_error(f"--output must be human or json, not {output!r}")
     if (profile is None) == (usage is None):
-        _fail("give exactly one input: --profile FILE.yaml or --usage FILE.csv|FILE.jsonl")
+        usage_error("give exactly one input: --profile FILE.yaml or --usage FILE.csv|FILE.jsonl")
     for path, option in ((plot, "--plot"), (report, "--report")):
         if path is not None and not path.parent.is_dir():
-            _fail(f"{option} {path}: the directory {path.parent} does not exist")
+            usage_error(f"{option} {path}: the directory {path.parent} does not exist")
 
     from sluicegate.planner.errors import PlanInputError
 
     try:
         plans = _plans(profile, usage, model or [], capacity, percentile, payg_tpm, payg_rpm)
     except PlanInputError as error:
-        _fail(str(error))
+        usage_error(str(error))
 
     from sluicegate.planner import render
     from sluicegate.reports import write_png
@@ -131,7 +128,7 @@ def plan_command(
         if report is not None:
             render.html_report(plans).write(report)
     except OSError as error:
-        _fail(f"cannot write {error.filename}: {error.strerror}")
+        usage_error(f"cannot write {error.filename}: {error.strerror}")
     for path, what in ((plot, "plot"), (report, "report")):
         if path is not None:
             typer.echo(f"{what} written to {path}", err=True)

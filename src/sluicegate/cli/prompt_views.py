@@ -105,6 +105,14 @@ def print_summaries(summaries: Sequence[PromptSummary]) -> None:
     print_rows(("NAME", "LATEST", "LABELS", "UPDATED (UTC)"), rows)
 
 
+def print_versions(versions: Sequence[PromptVersion]) -> None:
+    rows = [
+        (f"v{v.version}", show_time(v.created_at), v.author, v.content_hash[:12], v.message)
+        for v in versions
+    ]
+    print_rows(("VERSION", "CREATED (UTC)", "AUTHOR", "SHA256", "MESSAGE"), rows)
+
+
 def print_history(moves: Sequence[LabelMove]) -> None:
     rows = [
         (

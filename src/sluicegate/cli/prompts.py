@@ -7,8 +7,6 @@ input exits with 2; a refusal (no such prompt, version or label) or a store fail
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -16,24 +14,27 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from sluicegate.cli.admin_runs import run_admin
-from sluicegate.cli.database import ConfigOption, UrlOption, database_url
+from sluicegate.cli.arguments import checked
+from sluicegate.cli.database import ConfigOption, UrlOption
+from sluicegate.cli.exact_files import OutputFileOption, read_exact, write_exact
 from sluicegate.cli.keys import ACTOR
+from sluicegate.cli.output_format import FormatOption, check_format, print_many, print_one
 from sluicegate.cli.prompt_views import (
     move_json,
     print_history,
     print_shown,
     print_summaries,
+    print_versions,
     shown_json,
     summary_json,
     version_json,
 )
 from sluicegate.cli.store_access import (
-    existing_database_url,
-    failure,
+    database_to_read,
+    database_to_write,
     load_config_file,
     usage_error,
 )
-from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.identity import Role
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 LIST_HINT = "`sluicegate prompts list` shows the prompts and their labels"
-FORMATS = ("table", "json")
 
 prompts_app = typer.Typer(
     help="The prompt registry: push prompty files as immutable versions, read and compare "
@@ -61,7 +61,6 @@ RefArgument = Annotated[
     ),
 ]
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The prompt's name.")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
 
 
 # --- running against the database ----------------------------------------------------------------
@@ -104,52 +103,6 @@ def _prompt_settings(config: Path | None) -> PromptSettings | None:
     return loaded.prompts if loaded is not None else None
 
 
-def _reading(url: str | None, config: Path | None) -> str:
-    """The database to read: it must exist already."""
-    return existing_database_url(url, load_config_file(config))
-
-
-def _writing(url: str | None, config: Path | None) -> str:
-    """The database to push to: a SQLite file is created on first use, as the gateway does."""
-    from sluicegate.stores.sql.database import parse_url
-
-    resolved = database_url(url, load_config_file(config))
-    try:
-        parse_url(resolved)
-    except ValueError as error:
-        usage_error(str(error))
-    return resolved
-
-
-def _check_format(output: str) -> None:
-    if output not in FORMATS:
-        usage_error(f"--format {output!r}: use table or json")
-
-
-def _checked(make: Callable[[], T]) -> T:
-    """Parse an argument with the admin layer's rules; what they refuse is bad input."""
-    try:
-        return make()
-    except InvalidRequest as error:
-        usage_error(error.message)
-
-
-def _source(file: Path) -> str:
-    """The file's text exactly (no newline translation); it must be UTF-8."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        usage_error(f"{file}: no such file")
-    except IsADirectoryError:
-        usage_error(f"{file} is a directory, not a prompty file")
-    except OSError as error:
-        failure(f"{file}: cannot be read ({error.strerror or type(error).__name__})")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        usage_error(f"{file} is not UTF-8 text (byte {error.start})")
-
-
 # --- commands ------------------------------------------------------------------------------------
 
 
@@ -166,8 +119,8 @@ def push_command(
 ) -> None:
     """Store the file as the next version of its prompt (nothing, if it is identical to the
     latest version)."""
-    source = _source(file)
-    url = _writing(database_url, config)
+    source = read_exact(file, "prompty")
+    url = database_to_write(database_url, config)
 
     async def work(admin: PromptAdmin) -> tuple[bool, str, int | None]:
         pushed = await admin.push(source, ACTOR, message=message, name=name)
@@ -183,30 +136,19 @@ def push_command(
 @prompts_app.command("pull")
 def pull_command(
     ref: RefArgument,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
-    ] = None,
+    output: OutputFileOption = None,
     database_url: UrlOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Print a version's prompty file exactly as it was pushed (or write it to a file)."""
-    url = _reading(database_url, config)
+    url = database_to_read(database_url, config)
 
     async def work(admin: PromptAdmin) -> tuple[str, str]:
         version = await admin.resolve(ref)
         return version.ref, version.source
 
     found, source = _run(url, work)
-    if output is None:
-        sys.stdout.buffer.write(source.encode("utf-8"))
-        sys.stdout.flush()
-        return
-    try:
-        output.write_bytes(source.encode("utf-8"))
-    except OSError as error:
-        failure(f"{output}: cannot be written ({error.strerror or type(error).__name__})")
-    typer.echo(f"Wrote {found} to {output}.")
+    write_exact(source, output, found)
 
 
 @prompts_app.command("list")
@@ -214,15 +156,11 @@ def list_command(
     output: FormatOption = "table", database_url: UrlOption = None, config: ConfigOption = None
 ) -> None:
     """List the prompts by name, with their latest version and their labels."""
-    _check_format(output)
-    url = _reading(database_url, config)
+    check_format(output)
+    url = database_to_read(database_url, config)
     summaries = _run(url, lambda admin: admin.list())
-    if output == "json":
-        typer.echo(json.dumps([summary_json(summary) for summary in summaries], indent=2))
-    elif not summaries:
-        typer.echo("no prompts; push one with `sluicegate prompts push FILE.prompty`")
-    else:
-        print_summaries(summaries)
+    empty = "no prompts; push one with `sluicegate prompts push FILE.prompty`"
+    print_many(output, summaries, summary_json, print_summaries, empty=empty)
 
 
 @prompts_app.command("show")
@@ -233,13 +171,9 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """Show a version: who pushed it and why, the labels on it, and its source."""
-    _check_format(output)
-    url = _reading(database_url, config)
-    shown = _run(url, lambda admin: admin.show(ref))
-    if output == "json":
-        typer.echo(json.dumps(shown_json(shown), indent=2))
-    else:
-        print_shown(shown)
+    check_format(output)
+    url = database_to_read(database_url, config)
+    print_one(output, _run(url, lambda admin: admin.show(ref)), shown_json, print_shown)
 
 
 @prompts_app.command("versions")
@@ -250,20 +184,10 @@ def versions_command(
     config: ConfigOption = None,
 ) -> None:
     """List every version of a prompt, oldest first."""
-    from sluicegate.cli.key_views import show_time
-    from sluicegate.cli.prompt_views import print_rows
-
-    _check_format(output)
-    url = _reading(database_url, config)
+    check_format(output)
+    url = database_to_read(database_url, config)
     versions = _run(url, lambda admin: admin.versions(name))
-    if output == "json":
-        typer.echo(json.dumps([version_json(version) for version in versions], indent=2))
-        return
-    rows = [
-        (f"v{v.version}", show_time(v.created_at), v.author, v.content_hash[:12], v.message)
-        for v in versions
-    ]
-    print_rows(("VERSION", "CREATED (UTC)", "AUTHOR", "SHA256", "MESSAGE"), rows)
+    print_many(output, versions, version_json, print_versions)
 
 
 @prompts_app.command("diff")
@@ -274,7 +198,7 @@ def diff_command(
     config: ConfigOption = None,
 ) -> None:
     """A unified diff of two versions' front matter and template."""
-    url = _reading(database_url, config)
+    url = database_to_read(database_url, config)
     compared = _run(url, lambda admin: admin.diff(first, second))
     if compared.text:
         typer.echo(compared.text, nl=False)
@@ -321,14 +245,14 @@ def label_command(
             option = "--split" if split is not None else "--remove"
             usage_error(f"with {option}, give NAME LABEL (no VERSION)")
         label = version_or_label
-        targets = _checked(lambda: parse_split(split, "--split")) if split is not None else ()
+        targets = checked(lambda: parse_split(split, "--split")) if split is not None else ()
     else:
         if label is None:
             usage_error("give NAME VERSION LABEL, or NAME LABEL with --split or --remove")
-        number = _checked(lambda: parse_version(version_or_label, "VERSION"))
+        number = checked(lambda: parse_version(version_or_label, "VERSION"))
         targets = (LabelTarget(number),)
     chosen = label
-    url = _reading(database_url, config)
+    url = database_to_read(database_url, config)
     if remove:
         move = _run(
             url, lambda admin: admin.remove_label(name, chosen, actor=ACTOR, role=Role.ADMIN)
@@ -390,8 +314,8 @@ def promote_command(
     from sluicegate.admin.prompts import Promotion, PromotionVerifier
     from sluicegate.core.prompts import LabelTarget
 
-    number = _checked(lambda: parse_version(version, "VERSION"))
-    _checked(lambda: check_label(to, "--to"))
+    number = checked(lambda: parse_version(version, "VERSION"))
+    checked(lambda: check_label(to, "--to"))
     if metric and require_eval is None:
         usage_error("--metric chooses what --require-eval RUN is judged on: give both")
     settings = _prompt_settings(config)
@@ -405,8 +329,9 @@ def promote_command(
     elif require_eval is not None:
         from sluicegate.admin.eval_runs import check_run_id
 
-        _checked(lambda: check_run_id(require_eval, "--require-eval"))
-    url = _writing(database_url, config) if summary is not None else _reading(database_url, config)
+        checked(lambda: check_run_id(require_eval, "--require-eval"))
+    resolve = database_to_write if summary is not None else database_to_read
+    url = resolve(database_url, config)
 
     async def work(stores: SqlStores) -> tuple[bool, str, str, str]:
         from sluicegate.cli.eval_publish import describe_published, eval_run_admin
@@ -455,12 +380,7 @@ def history_command(
     config: ConfigOption = None,
 ) -> None:
     """Every move of a prompt's labels, oldest first: when, from where, to where, by whom."""
-    _check_format(output)
-    url = _reading(database_url, config)
+    check_format(output)
+    url = database_to_read(database_url, config)
     moves = _run(url, lambda admin: admin.history(name, label))
-    if output == "json":
-        typer.echo(json.dumps([move_json(move) for move in moves], indent=2))
-    elif not moves:
-        typer.echo(f"no label of {name} has moved yet")
-    else:
-        print_history(moves)
+    print_many(output, moves, move_json, print_history, empty=f"no label of {name} has moved yet")

@@ -63,6 +63,29 @@ def existing_database_url(explicit: str | None, config: GatewayConfig | None) ->
     return url
 
 
+def writable_database_url(explicit: str | None, config: GatewayConfig | None) -> str:
+    """The flag, else `SLUICEGATE_DATABASE_URL`, else the config, else the default, checked;
+    a SQLite file is created on first use, as the gateway does, for commands that write."""
+    from sluicegate.stores.sql.database import parse_url
+
+    url = database_url(explicit, config)
+    try:
+        parse_url(url)
+    except ValueError as error:
+        usage_error(str(error))
+    return url
+
+
+def database_to_read(explicit: str | None, config_file: Path | None) -> str:
+    """`existing_database_url`, with the `--config` file read."""
+    return existing_database_url(explicit, load_config_file(config_file))
+
+
+def database_to_write(explicit: str | None, config_file: Path | None) -> str:
+    """`writable_database_url`, with the `--config` file read."""
+    return writable_database_url(explicit, load_config_file(config_file))
+
+
 def with_stores(url: str, work: Callable[[SqlStores], Awaitable[T]]) -> T:
     """Open the stores (SQLite is upgraded, PostgreSQL must be current), run `work`, close;
     a store failure is exit 1."""

@@ -8,7 +8,6 @@ with 2, a refusal (no such team, a name taken, keys still in the team) with 1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -17,18 +16,14 @@ import typer
 from sluicegate.admin.changes import KEEP, Keep
 from sluicegate.admin.teams import TeamChanges, TeamSpec
 from sluicegate.cli.admin_runs import run_admin
+from sluicegate.cli.arguments import checked, parsed
 from sluicegate.cli.database import ConfigOption, UrlOption
 from sluicegate.cli.key_views import parse_models
-from sluicegate.cli.keys import (
-    ACTOR,
-    _check_format,
-    _parsed,
-    _resolve_url,
-)
-from sluicegate.cli.store_access import usage_error
+from sluicegate.cli.keys import ACTOR
+from sluicegate.cli.output_format import FormatOption, check_format, print_many, print_one
+from sluicegate.cli.store_access import database_to_write, usage_error
 from sluicegate.cli.team_views import describe, print_record, print_table
 from sluicegate.core.budget import Budget, parse_budget
-from sluicegate.core.errors import InvalidRequest
 from sluicegate.core.identity import TeamRecord
 
 if TYPE_CHECKING:
@@ -51,7 +46,6 @@ NameArgument = Annotated[
         metavar="NAME", help="The team's name: 1 to 128 letters, digits, '_', '.', ':' or '-'."
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table (text) or json.")]
 ModelsOption = Annotated[
     str | None,
     typer.Option(
@@ -112,22 +106,14 @@ def _share(text: str) -> float:
 
 
 def _models(text: str) -> frozenset[str]:
-    return _parsed("--models", text, parse_models)
+    return parsed("--models", text, parse_models)
 
 
 def _budget(text: str, alert: str | None) -> Budget:
     alert_at = _share(alert) if alert is not None else None
     if alert_at is None:
-        return _parsed("--budget", text, parse_budget)
-    return _parsed("--budget", text, lambda value: parse_budget(value, alert_at))
-
-
-def _valid(make: Callable[[], T]) -> T:
-    """Build a TeamSpec or TeamChanges; what they refuse is bad input (exit 2)."""
-    try:
-        return make()
-    except InvalidRequest as error:
-        usage_error(error.message)
+        return parsed("--budget", text, parse_budget)
+    return parsed("--budget", text, lambda value: parse_budget(value, alert_at))
 
 
 def _exclusive(first: str, first_given: bool, second: str, second_given: bool) -> None:
@@ -179,7 +165,7 @@ def create_command(
     """Create a managed team; with no options its keys may call every model, unlimited."""
     if budget_alert is not None and budget is None:
         usage_error("--budget-alert needs --budget")
-    spec = _valid(
+    spec = checked(
         lambda: TeamSpec(
             name=name,
             models=frozenset() if models is None else _models(models),
@@ -188,7 +174,7 @@ def create_command(
             budget=None if budget is None else _budget(budget, budget_alert),
         )
     )
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: TeamAdmin) -> TeamRecord:
         return await admin.create(spec, ACTOR)
@@ -243,7 +229,7 @@ def update_command(
         new_budget = _budget(budget, budget_alert)
     elif budget_alert is not None:
         alert = _share(budget_alert)
-    changes = _valid(
+    changes = checked(
         lambda: TeamChanges(
             models=new_models,
             tpm=None if clear_tpm else KEEP if tpm is None else _whole("--tpm", tpm),
@@ -254,7 +240,7 @@ def update_command(
     )
     if not changes.given():
         _nothing_to_change()
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: TeamAdmin) -> TeamRecord:
         return await admin.update(name, changes, ACTOR)
@@ -267,19 +253,13 @@ def list_command(
     output: FormatOption = "table", database_url: UrlOption = None, config: ConfigOption = None
 ) -> None:
     """List the managed teams by name (teams only in the config are not listed)."""
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
 
     async def work(admin: TeamAdmin) -> list[TeamRecord]:
         return await admin.list()
 
-    records = _run(url, work)
-    if output == "json":
-        typer.echo(json.dumps([describe(record) for record in records], indent=2))
-    elif not records:
-        typer.echo("no managed teams")
-    else:
-        print_table(records)
+    print_many(output, _run(url, work), describe, print_table, empty="no managed teams")
 
 
 @teams_app.command("show")
@@ -290,17 +270,13 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """Show one managed team."""
-    _check_format(output)
-    url = _resolve_url(database_url, config)
+    check_format(output)
+    url = database_to_write(database_url, config)
 
     async def work(admin: TeamAdmin) -> TeamRecord:
         return await admin.get(name)
 
-    record = _run(url, work)
-    if output == "json":
-        typer.echo(json.dumps(describe(record), indent=2))
-    else:
-        print_record(record)
+    print_one(output, _run(url, work), describe, print_record)
 
 
 @teams_app.command("delete")
@@ -318,7 +294,7 @@ def delete_command(
     config: ConfigOption = None,
 ) -> None:
     """Delete a managed team; refused while keys of the team still work, unless --force."""
-    url = _resolve_url(database_url, config)
+    url = database_to_write(database_url, config)
 
     async def work(admin: TeamAdmin) -> int:
         active = await admin.active_keys(name)

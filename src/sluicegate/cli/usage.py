@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +19,9 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from sluicegate.cli.database import UrlOption
+from sluicegate.cli.export_files import export_to_file
 from sluicegate.cli.store_access import (
     existing_database_url,
-    failure,
     load_config_file,
     usage_error,
     with_stores,
@@ -163,7 +162,7 @@ def export_command(
     if out is None:
         _export_to_stdout(url, filters)
         return
-    count = _export_to_file(url, filters, out)
+    count = export_to_file(url, out, filters.write)
     typer.echo(f"wrote {count} usage record{'s' if count != 1 else ''} to {out}")
 
 
@@ -204,22 +203,3 @@ def _export_to_stdout(url: str, filters: _ExportFilters) -> None:
         # The reader stopped early (`| head`): not an error; keep Python from reporting the
         # failed flush of the closed pipe at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _export_to_file(url: str, filters: _ExportFilters, out: Path) -> int:
-    directory = out.parent if str(out.parent) else Path(".")
-    if not directory.is_dir():
-        failure(f"--out {out}: the directory {directory} does not exist")
-    # Written beside the target and renamed at the end: a failed export leaves no half file.
-    handle, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
-
-    async def write(stores: SqlStores) -> int:
-        with os.fdopen(handle, "wb") as file:
-            return await filters.write(stores, file)
-
-    try:
-        count = with_stores(url, write)
-        os.replace(partial, out)
-    finally:
-        Path(partial).unlink(missing_ok=True)
-    return count

@@ -167,3 +167,13 @@ class PromptStore(Protocol):
     async def history(self, name: str, label: str | None = None) -> Sequence[LabelMove]:
         """Label moves of `name` (of one label when given), oldest first."""
         ...
+
+
+def label_targets(targets: Sequence[LabelTarget]) -> tuple[LabelTarget, ...]:
+    """`targets` as a label keeps them; a version named twice is a ValueError (a split names
+    each version once, with its whole weight)."""
+    checked = tuple(targets)
+    numbers = [target.version for target in checked]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"a label names each version once, not {numbers}")
+    return checked

@@ -18,6 +18,8 @@ from sluicegate.evals.dataset import Dataset
 from sluicegate.evals.dataset_remote import load_dataset
 from sluicegate.evals.endpoint import Auth, Endpoint, build_endpoint
 from sluicegate.evals.evaluator import Evaluator
+from sluicegate.evals.evaluators.embedding import EmbedFn
+from sluicegate.evals.local_embeddings import is_local_model, require_local_model
 from sluicegate.evals.prices import PriceTable, load_prices
 from sluicegate.evals.prompt_requests import PreparedPrompt, check_renders, prepare
 from sluicegate.evals.prompt_specs import parse_prompt_specs
@@ -139,7 +141,10 @@ async def execute(
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         client_args: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         client = EvalClient(
-            session, prepared.endpoint, backoff or Backoff(o.max_attempts), **client_args
+            session,
+            prepared.endpoint,
+            backoff or Backoff(max_attempts=o.max_attempts),
+            **client_args,
         )
         judge_model = o.judge_model or o.model
         embedding_model = o.embedding_model
@@ -151,9 +156,14 @@ async def execute(
             assert embedding_model is not None
             return await client.embed(texts, model=embedding_model)
 
+        embed_fn: EmbedFn | None = None
+        if is_local_model(embedding_model):
+            embed_fn = require_local_model()
+        elif embedding_model is not None:
+            embed_fn = embed
         context = EvaluatorContext(
             complete=complete,
-            embed=embed if embedding_model is not None else None,
+            embed=embed_fn,
             base_dir=Path.cwd(),
         )
         evaluators = (

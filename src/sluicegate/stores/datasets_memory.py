@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sluicegate.core.clock import Clock, SystemClock
 from sluicegate.core.datasets import DatasetInfo, DatasetVersion, DatasetVersionConflict
+from sluicegate.core.versions import next_version, pushed_meanwhile
 
 
 class MemoryDatasetStore:
@@ -34,14 +35,10 @@ class MemoryDatasetStore:
         author: str,
         parent: int | None,
     ) -> DatasetInfo:
-        if parent is not None and parent < 1:
-            raise ValueError(f"a parent version is a positive number, not {parent}")
+        number = next_version(parent)
         stored = self._versions.setdefault(name, [])
-        number = (parent or 0) + 1
         if number != len(stored) + 1:
-            raise DatasetVersionConflict(
-                f"version {number} of dataset '{name}' was pushed meanwhile; push again"
-            )
+            raise DatasetVersionConflict(pushed_meanwhile("dataset", name, number))
         now = datetime.fromtimestamp(self._clock.wall(), UTC)
         info = DatasetInfo(name, number, items, content_hash, description, author, now)
         stored.append(DatasetVersion(info, content))

@@ -20,7 +20,9 @@ from sluicegate.core.prompts import (
     PromptSummary,
     PromptVersion,
     VersionConflict,
+    label_targets,
 )
+from sluicegate.core.versions import next_version, pushed_meanwhile
 
 
 class MemoryPromptStore:
@@ -44,16 +46,12 @@ class MemoryPromptStore:
         message: str,
         parent: int | None,
     ) -> PromptVersion:
-        if parent is not None and parent < 1:
-            raise ValueError(f"a parent version is a positive number, not {parent}")
+        number = next_version(parent)
         stored = self._versions.get(name, [])
         if parent is not None and parent > len(stored):
             raise PromptNotFound(f"prompt '{name}' has no version {parent}")
-        number = (parent or 0) + 1
         if number <= len(stored):
-            raise VersionConflict(
-                f"version {number} of prompt '{name}' was pushed meanwhile; push again"
-            )
+            raise VersionConflict(pushed_meanwhile("prompt", name, number))
         version = PromptVersion(
             name, number, source, content_hash, parent, author, message, self._now()
         )
@@ -101,12 +99,9 @@ class MemoryPromptStore:
         actor: str,
         note: str = "",
     ) -> LabelMove:
-        after = tuple(targets)
-        numbers = [target.version for target in after]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError(f"a label names each version once, not {numbers}")
+        after = label_targets(targets)
         count = len(self._versions.get(name, ()))
-        missing = sorted(number for number in set(numbers) if number > count)
+        missing = sorted({target.version for target in after if target.version > count})
         if missing:
             listed = ", ".join(str(number) for number in missing)
             raise PromptNotFound(f"prompt '{name}' has no version {listed}")

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from sacrebleu.metrics.bleu import BLEU
 
-from sluicegate.evals.evaluator import EvalItem, MetricKind, Score
-from sluicegate.evals.evaluators.references import not_applicable, references
+from sluicegate.evals.evaluators.reference_metric import ReferenceFormula
 
 
 def sentence_bleu(answer: str, refs: list[str]) -> float:
@@ -27,22 +26,8 @@ def sentence_bleu(answer: str, refs: list[str]) -> float:
     return float(scorer.sentence_score(answer, refs).score)
 
 
-class SentenceBleu:
+class SentenceBleu(ReferenceFormula):
     """Score in [0, 100]: smoothed sentence BLEU against the item's references."""
 
     def __init__(self, name: str = "bleu") -> None:
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def kind(self) -> MetricKind:
-        return "score"
-
-    async def evaluate(self, item: EvalItem, answer: str) -> Score:
-        refs = references(item)
-        if not refs:
-            return not_applicable(self._name)
-        return Score(metric=self._name, value=sentence_bleu(answer, refs))
+        super().__init__(name, sentence_bleu)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Sequence
 
-from sluicegate.evals.evaluator import EvalItem, MetricKind, Score
-from sluicegate.evals.evaluators.references import not_applicable, references
+from sluicegate.evals.evaluator import Score
+from sluicegate.evals.evaluators.reference_metric import ReferenceMetric
+from sluicegate.evals.evaluators.references import not_applicable
 
 EmbedFn = Callable[[list[str]], Awaitable[list[list[float]]]]
 """Embeds texts: one vector per text, in order."""
@@ -32,25 +33,14 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float | None:
     return max(-1.0, min(1.0, math.fsum(x * y for x, y in zip(a, b, strict=True)) / norm))
 
 
-class EmbeddingSimilarity:
+class EmbeddingSimilarity(ReferenceMetric):
     """Score in [−1, 1]: cosine similarity of answer and reference embeddings."""
 
     def __init__(self, embed: EmbedFn, name: str = "embedding") -> None:
+        super().__init__(name)
         self._embed = embed
-        self._name = name
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def kind(self) -> MetricKind:
-        return "score"
-
-    async def evaluate(self, item: EvalItem, answer: str) -> Score:
-        refs = references(item)
-        if not refs:
-            return not_applicable(self._name)
+    async def compare(self, answer: str, refs: list[str]) -> Score:
         vectors = await self._embed([answer, *refs])
         if len(vectors) != len(refs) + 1:
             return not_applicable(

@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sluicegate.evals.evaluator import EvalItem, MetricKind, Score
-from sluicegate.evals.evaluators.references import not_applicable, references
+from sluicegate.evals.evaluators.reference_metric import ReferenceFormula, best_match
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -57,22 +56,8 @@ def rouge_l(answer: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-class RougeL:
+class RougeL(ReferenceFormula):
     """Score in [0, 1]: ROUGE-L F-measure against the best-matching reference."""
 
     def __init__(self, name: str = "rouge_l") -> None:
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def kind(self) -> MetricKind:
-        return "score"
-
-    async def evaluate(self, item: EvalItem, answer: str) -> Score:
-        refs = references(item)
-        if not refs:
-            return not_applicable(self._name)
-        return Score(metric=self._name, value=max(rouge_l(answer, ref) for ref in refs))
+        super().__init__(name, best_match(rouge_l))

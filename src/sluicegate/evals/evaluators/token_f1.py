@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sluicegate.evals.evaluator import EvalItem, MetricKind, Score
 from sluicegate.evals.evaluators.normalize import squad_tokens
-from sluicegate.evals.evaluators.references import not_applicable, references
+from sluicegate.evals.evaluators.reference_metric import ReferenceFormula, best_match
 
 
 def token_f1(answer: str, reference: str) -> float:
@@ -33,22 +32,8 @@ def token_f1(answer: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-class TokenF1:
+class TokenF1(ReferenceFormula):
     """Score in [0, 1]: SQuAD token F1 against the best-matching reference."""
 
     def __init__(self, name: str = "f1") -> None:
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def kind(self) -> MetricKind:
-        return "score"
-
-    async def evaluate(self, item: EvalItem, answer: str) -> Score:
-        refs = references(item)
-        if not refs:
-            return not_applicable(self._name)
-        return Score(metric=self._name, value=max(token_f1(answer, ref) for ref in refs))
+        super().__init__(name, best_match(token_f1))

@@ -121,7 +121,9 @@ class GuardedStream(TransformedStream):
                 if self._blocked is not None:
                     break
             if self._blocked is not None:
-                yield self._cut()
+                # What cleared the window before the flagged piece came goes out first, as
+                # it would have had upstream sent this chunk's frames one read at a time.
+                yield self._release(final=False) + self._cut()
                 await self._upstream.aclose()
                 return
             out = self._release(final=False)
@@ -131,7 +133,7 @@ class GuardedStream(TransformedStream):
             return
         await self._finish_all()
         if self._blocked is not None:
-            yield self._cut()
+            yield self._release(final=False) + self._cut()
             return
         out = self._release(final=True) + splitter.pending
         self._record()

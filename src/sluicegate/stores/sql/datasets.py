@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sluicegate.core.clock import Clock, SystemClock
 from sluicegate.core.datasets import DatasetInfo, DatasetVersion, DatasetVersionConflict
+from sluicegate.core.versions import next_version, pushed_meanwhile
 from sluicegate.stores.sql.database import Database
-from sluicegate.stores.sql.errors import translated
+from sluicegate.stores.sql.rows import read_rows, record_of, row_of
 from sluicegate.stores.sql.schema import datasets
+from sluicegate.stores.sql.versioned_rows import VersionedRows
 
 _D = datasets.c
 _INFO = (
@@ -39,6 +39,7 @@ class SqlDatasetStore:
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         self._db = database
         self._clock = clock or SystemClock()
+        self._versions = VersionedRows(database, datasets, "dataset", listed=_INFO)
 
     async def add_version(
         self,
@@ -51,91 +52,45 @@ class SqlDatasetStore:
         author: str,
         parent: int | None,
     ) -> DatasetInfo:
-        if parent is not None and parent < 1:
-            raise ValueError(f"a parent version is a positive number, not {parent}")
         info = DatasetInfo(
             name=name,
-            version=(parent or 0) + 1,
+            version=next_version(parent),
             items=items,
             content_hash=content_hash,
             description=description,
             author=author,
             created_at=datetime.fromtimestamp(self._clock.wall(), UTC),
         )
-        async with translated("storing a dataset version"):
-            try:
-                async with self._db.writer.begin() as conn:
-                    if parent is not None and await _latest_number(conn, name) != parent:
-                        raise _conflict(name, info.version)
-                    await conn.execute(insert(datasets).values(_row(info, content)))
-            except IntegrityError:
-                raise _conflict(name, info.version) from None
+        conflict = DatasetVersionConflict(pushed_meanwhile("dataset", name, info.version))
+
+        async def parent_is_latest(conn: AsyncConnection) -> None:
+            if parent is not None and await self._versions.newest_number(conn, name) != parent:
+                raise conflict
+
+        await self._versions.insert(row_of(info, content=content), conflict, parent_is_latest)
         return info
 
     async def get_version(self, name: str, version: int) -> DatasetVersion | None:
-        query = select(datasets).where(_D.name == name, _D.version == version)
-        rows = await self._read(query, "reading a dataset version")
-        return DatasetVersion(_info(rows[0]), rows[0]["content"]) if rows else None
+        row = await self._versions.get(name, version)
+        if row is None:
+            return None
+        return DatasetVersion(record_of(DatasetInfo, row), row["content"])
 
     async def latest(self, name: str) -> DatasetInfo | None:
-        query = select(*_INFO).where(_D.name == name).order_by(_D.version.desc()).limit(1)
-        rows = await self._read(query, "reading a dataset version")
-        return _info(rows[0]) if rows else None
+        row = await self._versions.latest(name)
+        return None if row is None else record_of(DatasetInfo, row)
 
     async def versions(self, name: str) -> Sequence[DatasetInfo]:
-        query = select(*_INFO).where(_D.name == name).order_by(_D.version)
-        return [_info(row) for row in await self._read(query, "reading dataset versions")]
+        return [record_of(DatasetInfo, row) for row in await self._versions.every(name)]
 
     async def datasets(self) -> Sequence[DatasetInfo]:
         newest = select(_D.name, func.max(_D.version).label("newest")).group_by(_D.name).subquery()
         query = select(*_INFO).join(
             newest, and_(_D.name == newest.c.name, _D.version == newest.c.newest)
         )
-        rows = await self._read(query, "listing datasets")
+        rows = await read_rows(self._db, query, "listing datasets")
         # In code-point order, the same on every database (collations differ).
-        return sorted((_info(row) for row in rows), key=lambda info: info.name)
-
-    async def _read(self, query: Select[Any], doing: str) -> Sequence[RowMapping]:
-        async with translated(doing), self._db.engine.connect() as conn:
-            rows: Sequence[RowMapping] = (await conn.execute(query)).mappings().all()
-        return rows
+        return sorted((record_of(DatasetInfo, row) for row in rows), key=lambda info: info.name)
 
     def __repr__(self) -> str:
         return f"SqlDatasetStore({self._db!r})"
-
-
-async def _latest_number(conn: AsyncConnection, name: str) -> int | None:
-    found = await conn.execute(select(func.max(_D.version)).where(_D.name == name))
-    number = found.scalar()
-    return int(number) if number is not None else None
-
-
-def _conflict(name: str, number: int) -> DatasetVersionConflict:
-    return DatasetVersionConflict(
-        f"version {number} of dataset '{name}' was pushed meanwhile; push again"
-    )
-
-
-def _row(info: DatasetInfo, content: str) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "version": info.version,
-        "content": content,
-        "items": info.items,
-        "content_hash": info.content_hash,
-        "description": info.description,
-        "author": info.author,
-        "created_at": info.created_at,
-    }
-
-
-def _info(row: RowMapping) -> DatasetInfo:
-    return DatasetInfo(
-        name=row["name"],
-        version=row["version"],
-        items=row["items"],
-        content_hash=row["content_hash"],
-        description=row["description"],
-        author=row["author"],
-        created_at=row["created_at"],
-    )

@@ -8,14 +8,14 @@ refused and it reports the run as already there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import RowMapping, Select, insert, select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from sluicegate.core.evaluations import MAX_RUNS_LISTED, EvalRun, EvalRunInfo
 from sluicegate.stores.sql.database import Database
 from sluicegate.stores.sql.errors import translated
+from sluicegate.stores.sql.rows import read_rows
 from sluicegate.stores.sql.schema import eval_run_prompts, eval_runs
 
 _R = eval_runs.c
@@ -63,7 +63,8 @@ class SqlEvalRunStore:
         return True
 
     async def get(self, run_id: str) -> EvalRun | None:
-        rows = await self._read(select(eval_runs).where(_R.id == run_id), "reading an eval run")
+        query = select(eval_runs).where(_R.id == run_id)
+        rows = await read_rows(self._db, query, "reading an eval run")
         return EvalRun(_info(rows[0]), rows[0]["summary"]) if rows else None
 
     async def list(self, *, prompt: str | None = None, limit: int = 100) -> Sequence[EvalRunInfo]:
@@ -72,16 +73,11 @@ class SqlEvalRunStore:
         query = select(*_INFO).order_by(_R.published_at.desc(), _R.id).limit(limit)
         if prompt is not None:
             query = query.where(_R.id.in_(select(_P.run_id).where(_P.prompt == prompt)))
-        return [_info(row) for row in await self._read(query, "listing eval runs")]
+        return [_info(row) for row in await read_rows(self._db, query, "listing eval runs")]
 
     async def _exists(self, run_id: str) -> bool:
-        rows = await self._read(select(_R.id).where(_R.id == run_id), "reading an eval run")
-        return bool(rows)
-
-    async def _read(self, query: Select[Any], doing: str) -> Sequence[RowMapping]:
-        async with translated(doing), self._db.engine.connect() as conn:
-            rows: Sequence[RowMapping] = (await conn.execute(query)).mappings().all()
-        return rows
+        query = select(_R.id).where(_R.id == run_id)
+        return bool(await read_rows(self._db, query, "reading an eval run"))
 
     def __repr__(self) -> str:
         return f"SqlEvalRunStore({self._db!r})"

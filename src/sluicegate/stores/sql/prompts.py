@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, delete, func, insert, select, update
+from sqlalchemy import RowMapping, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sluicegate.core.clock import Clock, SystemClock
@@ -32,10 +31,14 @@ from sluicegate.core.prompts import (
     PromptSummary,
     PromptVersion,
     VersionConflict,
+    label_targets,
 )
+from sluicegate.core.versions import next_version, pushed_meanwhile
 from sluicegate.stores.sql.database import Database
 from sluicegate.stores.sql.errors import translated
+from sluicegate.stores.sql.rows import read_rows, record_of, row_of
 from sluicegate.stores.sql.schema import prompt_label_moves, prompt_labels, prompt_versions
+from sluicegate.stores.sql.versioned_rows import VersionedRows
 
 _V = prompt_versions.c
 _L = prompt_labels.c
@@ -48,6 +51,7 @@ class SqlPromptStore:
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         self._db = database
         self._clock = clock or SystemClock()
+        self._versions = VersionedRows(database, prompt_versions, "prompt")
 
     async def add_version(
         self,
@@ -59,11 +63,9 @@ class SqlPromptStore:
         message: str,
         parent: int | None,
     ) -> PromptVersion:
-        if parent is not None and parent < 1:
-            raise ValueError(f"a parent version is a positive number, not {parent}")
         version = PromptVersion(
             name=name,
-            version=(parent or 0) + 1,
+            version=next_version(parent),
             source=source,
             content_hash=content_hash,
             parent=parent,
@@ -71,31 +73,25 @@ class SqlPromptStore:
             message=message,
             created_at=self._now(),
         )
-        async with translated("storing a prompt version"):
-            try:
-                async with self._db.writer.begin() as conn:
-                    if parent is not None and await _missing(conn, name, {parent}):
-                        raise PromptNotFound(f"prompt '{name}' has no version {parent}")
-                    await conn.execute(insert(prompt_versions).values(_version_row(version)))
-            except IntegrityError:
-                raise VersionConflict(
-                    f"version {version.version} of prompt '{name}' was pushed meanwhile; push again"
-                ) from None
+        conflict = VersionConflict(pushed_meanwhile("prompt", name, version.version))
+
+        async def parent_exists(conn: AsyncConnection) -> None:
+            if parent is not None and await self._versions.missing(conn, name, {parent}):
+                raise PromptNotFound(f"prompt '{name}' has no version {parent}")
+
+        await self._versions.insert(row_of(version), conflict, parent_exists)
         return version
 
     async def get_version(self, name: str, version: int) -> PromptVersion | None:
-        query = select(prompt_versions).where(_V.name == name, _V.version == version)
-        rows = await self._read(query, "reading a prompt version")
-        return _version(rows[0]) if rows else None
+        row = await self._versions.get(name, version)
+        return None if row is None else record_of(PromptVersion, row)
 
     async def latest(self, name: str) -> PromptVersion | None:
-        query = select(prompt_versions).where(_V.name == name).order_by(_V.version.desc()).limit(1)
-        rows = await self._read(query, "reading a prompt version")
-        return _version(rows[0]) if rows else None
+        row = await self._versions.latest(name)
+        return None if row is None else record_of(PromptVersion, row)
 
     async def versions(self, name: str) -> Sequence[PromptVersion]:
-        query = select(prompt_versions).where(_V.name == name).order_by(_V.version)
-        return [_version(row) for row in await self._read(query, "reading prompt versions")]
+        return [record_of(PromptVersion, row) for row in await self._versions.every(name)]
 
     async def prompts(self) -> Sequence[PromptSummary]:
         newest = select(_V.name, func.max(_V.version), func.max(_V.created_at)).group_by(_V.name)
@@ -113,14 +109,14 @@ class SqlPromptStore:
 
     async def get_label(self, name: str, label: str) -> PromptLabel | None:
         query = select(prompt_labels).where(_L.name == name, _L.label == label)
-        rows = await self._read(query, "reading a prompt label")
+        rows = await read_rows(self._db, query, "reading a prompt label")
         return _label(rows[0]) if rows else None
 
     async def labels(self, name: str | None = None) -> Sequence[PromptLabel]:
         query = select(prompt_labels)
         if name is not None:
             query = query.where(_L.name == name)
-        return _labels(await self._read(query, "reading prompt labels"))
+        return _labels(await read_rows(self._db, query, "reading prompt labels"))
 
     async def move_label(
         self,
@@ -131,10 +127,10 @@ class SqlPromptStore:
         actor: str,
         note: str = "",
     ) -> LabelMove:
-        after = _checked_targets(targets)
+        after = label_targets(targets)
         at = self._now()
         async with translated("moving a prompt label"), self._db.writer.begin() as conn:
-            missing = await _missing(conn, name, {target.version for target in after})
+            missing = await self._versions.missing(conn, name, (target.version for target in after))
             if missing:
                 listed = ", ".join(str(number) for number in missing)
                 raise PromptNotFound(f"prompt '{name}' has no version {listed}")
@@ -167,12 +163,7 @@ class SqlPromptStore:
         query = select(prompt_label_moves).where(_M.name == name).order_by(_M.id)
         if label is not None:
             query = query.where(_M.label == label)
-        return [_move(row) for row in await self._read(query, "reading label history")]
-
-    async def _read(self, query: Select[Any], doing: str) -> Sequence[RowMapping]:
-        async with translated(doing), self._db.engine.connect() as conn:
-            rows: Sequence[RowMapping] = (await conn.execute(query)).mappings().all()
-        return rows
+        return [_move(row) for row in await read_rows(self._db, query, "reading label history")]
 
     async def _locked(self, conn: AsyncConnection, name: str, label: str) -> RowMapping | None:
         query = (
@@ -194,26 +185,6 @@ class SqlPromptStore:
         return f"SqlPromptStore({self._db!r})"
 
 
-async def _missing(conn: AsyncConnection, name: str, numbers: Iterable[int]) -> list[int]:
-    """Which of `numbers` are not versions of `name` (versions are never deleted, so what
-    exists now exists until the transaction ends)."""
-    wanted = set(numbers)
-    if not wanted:
-        return []
-    query = select(_V.version).where(_V.name == name, _V.version.in_(sorted(wanted)))
-    found = set((await conn.execute(query)).scalars().all())
-    return sorted(wanted - found)
-
-
-def _checked_targets(targets: Sequence[LabelTarget]) -> tuple[LabelTarget, ...]:
-    """The targets as a tuple; the same version twice is refused (a split names each once)."""
-    checked = tuple(targets)
-    numbers = [target.version for target in checked]
-    if len(set(numbers)) != len(numbers):
-        raise ValueError(f"a label names each version once, not {numbers}")
-    return checked
-
-
 def _targets_json(targets: Sequence[LabelTarget]) -> list[dict[str, int]]:
     return [{"version": target.version, "weight": target.weight} for target in targets]
 
@@ -222,40 +193,8 @@ def _targets(data: Any) -> tuple[LabelTarget, ...]:
     return tuple(LabelTarget(int(item["version"]), int(item["weight"])) for item in data or ())
 
 
-def _version_row(version: PromptVersion) -> dict[str, Any]:
-    return {
-        "name": version.name,
-        "version": version.version,
-        "source": version.source,
-        "content_hash": version.content_hash,
-        "parent": version.parent,
-        "author": version.author,
-        "message": version.message,
-        "created_at": version.created_at,
-    }
-
-
-def _version(row: RowMapping) -> PromptVersion:
-    return PromptVersion(
-        name=row["name"],
-        version=row["version"],
-        source=row["source"],
-        content_hash=row["content_hash"],
-        parent=row["parent"],
-        author=row["author"],
-        message=row["message"],
-        created_at=row["created_at"],
-    )
-
-
 def _label(row: RowMapping) -> PromptLabel:
-    return PromptLabel(
-        name=row["name"],
-        label=row["label"],
-        targets=_targets(row["targets"]),
-        updated_at=row["updated_at"],
-        updated_by=row["updated_by"],
-    )
+    return record_of(PromptLabel, row, targets=_targets(row["targets"]))
 
 
 def _labels(rows: Iterable[RowMapping]) -> list[PromptLabel]:
@@ -264,24 +203,8 @@ def _labels(rows: Iterable[RowMapping]) -> list[PromptLabel]:
 
 
 def _move_row(move: LabelMove) -> dict[str, Any]:
-    return {
-        "name": move.name,
-        "label": move.label,
-        "before": _targets_json(move.before),
-        "after": _targets_json(move.after),
-        "actor": move.actor,
-        "at": move.at,
-        "note": move.note,
-    }
+    return row_of(move, before=_targets_json(move.before), after=_targets_json(move.after))
 
 
 def _move(row: RowMapping) -> LabelMove:
-    return LabelMove(
-        name=row["name"],
-        label=row["label"],
-        before=_targets(row["before"]),
-        after=_targets(row["after"]),
-        actor=row["actor"],
-        at=row["at"],
-        note=row["note"],
-    )
+    return record_of(LabelMove, row, before=_targets(row["before"]), after=_targets(row["after"]))

@@ -1,4 +1,4 @@
-"""A line of `sluicegate feedback export` as an evaluation item.
+"""A line of `sluicegate feedback export` as an evaluation dataset item.
 
 The export holds what was sent upstream (the rendered messages), not the variables a prompt was
 rendered from, so the item has one input, `input`: the text of the last user message. A prompt
@@ -12,7 +12,7 @@ that evaluates rated traffic declares that one input and puts it where the user'
 
 A rating whose request was not captured (`input` is null) or was cut short by
 `capture.max_chars` (`input` is text, not a request body) cannot be replayed: it is skipped, and
-the run says how many were.
+the reader says how many were.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sluicegate.evals.evaluator import EvalItem
+from sluicegate.wire.dataset_item import DatasetItem, SkipItem
 
 FEEDBACK_KEYS = frozenset({"request_id", "sentiment", "input", "output"})
 """Keys that mark a line as a feedback export (no plain dataset has all four by chance)."""
@@ -28,11 +28,7 @@ FEEDBACK_KEYS = frozenset({"request_id", "sentiment", "input", "output"})
 _RATING_FIELDS = ("sentiment", "thumbs", "score", "label", "comment", "model", "prompt_version")
 
 
-class SkipItem(Exception):
-    """The line is well-formed but cannot become an item; the message says why."""
-
-
-def feedback_item(value: Mapping[str, Any]) -> EvalItem:
+def feedback_item(value: Mapping[str, Any]) -> DatasetItem:
     """The item for one exported rating; raises `SkipItem` or `ValueError`."""
     request_id = value.get("request_id")
     if not isinstance(request_id, str) or not request_id:
@@ -59,7 +55,7 @@ def feedback_item(value: Mapping[str, Any]) -> EvalItem:
     metadata.update({name: value.get(name) for name in _RATING_FIELDS})
     metadata["answer"] = answer
     metadata["messages"] = messages
-    return EvalItem(id=request_id, inputs={"input": question}, expected=expected, metadata=metadata)
+    return DatasetItem(request_id, {"input": question}, expected, metadata)
 
 
 def last_user_text(messages: list[Any]) -> str | None:

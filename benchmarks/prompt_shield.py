@@ -7,6 +7,10 @@ configuration keys, identifiers with digits) which exercises more of the normali
 is timed with `time.perf_counter_ns` in a loop after a warm-up; median and p99 are reported.
 
     .venv/bin/python -m benchmarks.prompt_shield [--runs 300] [--sizes 1000,10000,100000]
+        [--transformer]
+
+`--transformer` times the prompt shield's transformer tier instead (the `shield-model` extra):
+milliseconds where the default shields take microseconds, so use fewer runs (`--runs 20`).
 """
 
 from __future__ import annotations
@@ -87,11 +91,19 @@ def measure(detect: Callable[[str], Verdict], text: str, runs: int) -> tuple[flo
     return statistics.median(samples) / 1000, p99 / 1000, bool(verdict)
 
 
-def run(sizes: Sequence[int] = (1_000, 10_000, 100_000), runs: int = 300) -> list[Timing]:
-    detectors: dict[str, Callable[[str], Verdict]] = {
-        "prompt_shield": PromptShield(),
-        "document_shield": DocumentShield(),
-    }
+def run(
+    sizes: Sequence[int] = (1_000, 10_000, 100_000),
+    runs: int = 300,
+    *,
+    transformer: bool = False,
+) -> list[Timing]:
+    detectors: dict[str, Callable[[str], Verdict]]
+    if transformer:
+        from sluicegate.safety.transformer_shield import TransformerPromptShield
+
+        detectors = {"prompt_shield (transformer)": TransformerPromptShield()}
+    else:
+        detectors = {"prompt_shield": PromptShield(), "document_shield": DocumentShield()}
     out: list[Timing] = []
     for name, detect in detectors.items():
         for kind in ("prose", "technical"):
@@ -125,9 +137,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=300, help="calls per 1k tokens of text")
     parser.add_argument("--sizes", default="1000,10000,100000", help="token counts")
+    parser.add_argument(
+        "--transformer", action="store_true", help="time the transformer tier instead"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(table(run(sizes, args.runs)))
+    print(table(run(sizes, args.runs, transformer=args.transformer)))
 
 
 if __name__ == "__main__":

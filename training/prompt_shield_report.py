@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from benchmarks.prompt_shield import run as run_benchmark
@@ -51,6 +52,12 @@ def _pct(value: float) -> str:
 
 def _rate(flags: np.ndarray) -> str:
     return f"{_pct(float(flags.mean()))} ({int(flags.sum())}/{len(flags)})" if len(flags) else "–"
+
+
+class PromptFlags(Protocol):
+    def flags(self, texts: Sequence[str]) -> np.ndarray:
+        """Whether the prompt shield flags each text."""
+        ...
 
 
 class Detectors:
@@ -97,7 +104,7 @@ def _headline(d: Detectors, corpora: Corpora) -> list[str]:
     return lines
 
 
-def _summary(d: Detectors, corpora: Corpora, multilingual: np.ndarray) -> str:
+def _summary(d: PromptFlags, corpora: Corpora, multilingual: np.ndarray) -> str:
     parts = []
     for source in (SLABS, NEURALCHEMY):
         tests = [e for e in corpora.test if e.source == source]
@@ -111,7 +118,7 @@ def _summary(d: Detectors, corpora: Corpora, multilingual: np.ndarray) -> str:
     return "\n".join(parts)
 
 
-def _categories(d: Detectors, corpora: Corpora) -> list[str]:
+def _categories(d: PromptFlags, corpora: Corpora) -> list[str]:
     test = [e for e in corpora.test if e.source == NEURALCHEMY]
     flags = d.flags(_texts(test))
     counts: Counter[str] = Counter(e.category for e in test)
@@ -126,7 +133,7 @@ def _categories(d: Detectors, corpora: Corpora) -> list[str]:
     return lines
 
 
-def _obfuscation(d: Detectors, corpora: Corpora) -> list[str]:
+def _obfuscation(d: PromptFlags, corpora: Corpora) -> list[str]:
     attacks = _texts(corpora.test, 1)
     benign = _texts(corpora.test, 0)
     plain = d.flags(attacks)
@@ -148,7 +155,7 @@ def _obfuscation(d: Detectors, corpora: Corpora) -> list[str]:
     return lines
 
 
-def _hard_negatives(d: Detectors, corpora: Corpora) -> list[str]:
+def _hard_negatives(d: PromptFlags, corpora: Corpora) -> list[str]:
     hard = [e for e in corpora.test if e.source == SLABS and is_hard_negative(e)]
     easy = [e for e in corpora.test if e.source == SLABS and e.label == 0 and e not in hard]
     edge = [e for e in corpora.test if e.category == "edge_case"]
@@ -263,7 +270,7 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
     return lines
 
 
-def _everyday(d: Detectors, corpora: Corpora) -> list[str]:
+def _everyday(d: PromptFlags, corpora: Corpora) -> list[str]:
     """Flagged everyday prompts per kind: the held-out third, and the tuning third beside it."""
     lines = ["| kind | held out | flagged | tuned on | flagged |", "|---|---:|---:|---:|---:|"]
     held, tuned = corpora.everyday_held_out, corpora.everyday_validation

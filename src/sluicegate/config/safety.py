@@ -55,6 +55,10 @@ class PromptShieldSettings(Strict):
     threshold: float | None = Field(default=None, gt=0, lt=1)
     """The classifier's score above which a prompt is an attack; unset: the value tuned on the
     validation data and shipped with the model (see docs/safety.md)."""
+    model: Literal["linear", "transformer"] = "linear"
+    """linear: word n-grams in pure Python, microseconds per prompt. transformer: a fine-tuned
+    MiniLM that detects more attacks at the same false-positive rate, for tens to hundreds of
+    milliseconds per prompt in a worker thread; needs the `shield-model` extra (docs/safety.md)."""
 
 
 class DocumentShieldSettings(Strict):

@@ -38,10 +38,20 @@ class Normalized:
     """Where in the original text invisible characters carry a payload (readable or not)."""
     aligned: bool = True
     """`text[i]` is the original text's character `i` (lower-cased), so spans carry over."""
+    plain: str = ""
+    """`text` with every decoded, de-obfuscated and collapsed part in place of its disguise
+    ("" when nothing was): the one reading of the visible text a learned model should see."""
 
     def readings(self) -> tuple[str, ...]:
         """The canonical text followed by every variant: what detectors scan."""
         return (self.text, *self.variants)
+
+    def plain_readings(self) -> tuple[str, ...]:
+        """The plain text and any hidden text: what a fine-tuned model reads. It leaves out the
+        disguised forms, which a model that learned adversarial gibberish as a sign of attack
+        would flag however harmless the text under them; the rules still read those."""
+        plain = self.plain or self.text
+        return (plain, self.hidden_text) if self.hidden_text else (plain,)
 
 
 # --- invisible characters -------------------------------------------------------------------
@@ -167,12 +177,8 @@ _SUSPECT_ASCII = re.compile(f"[{re.escape(_LEET)}][a-z]")
 MAX_SUSPECT_LINES = 64
 
 
-def _deobfuscated(main: str) -> str:
-    """The lines holding look-alike or leet words, read as plain Latin letters.
-
-    Only those lines: technical text is full of `x86`, `$HOME` and `mp3`, and the classifier
-    should not pay for (or be confused by) a second copy of a long benign text.
-    """
+def _suspect_lines(main: str) -> list[tuple[int, int]]:
+    """Where the lines holding look-alike or leet words start and end (at most 64 of them)."""
     suspect = _SUSPECT_ASCII if main.isascii() else _SUSPECT
     lines: list[tuple[int, int]] = []
     for match in suspect.finditer(main):
@@ -184,9 +190,28 @@ def _deobfuscated(main: str) -> str:
         start = main.rfind("\n", 0, position) + 1
         end = main.find("\n", position)
         lines.append((start, len(main) if end < 0 else end))
-    if not lines:
-        return ""
+    return lines
+
+
+def _deobfuscated(main: str) -> str:
+    """The lines holding look-alike or leet words, read as plain Latin letters.
+
+    Only those lines: technical text is full of `x86`, `$HOME` and `mp3`, and the classifier
+    should not pay for (or be confused by) a second copy of a long benign text.
+    """
+    lines = _suspect_lines(main)
     return "\n".join(main[start:end] for start, end in lines).translate(_DEOBFUSCATE)
+
+
+def _deobfuscated_in_place(text: str) -> str:
+    """`text` with the lines holding look-alike or leet words read as plain Latin letters."""
+    parts: list[str] = []
+    last = 0
+    for start, end in _suspect_lines(text):
+        parts.extend((text[last:start], text[start:end].translate(_DEOBFUSCATE)))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 # --- spaced-out letters ---------------------------------------------------------------------
@@ -314,12 +339,19 @@ def normalize(text: str) -> Normalized:
         variants.append(hidden_text)
     decoded = decoded_runs(cleaned, main)
     if decoded:
-        variants.append(_canonical(decoded))
+        decoded = _canonical(decoded)
+        variants.append(decoded)
     deobfuscated = _deobfuscated(main)
     if deobfuscated and deobfuscated != main:
         variants.append(deobfuscated)
     collapsed = _collapsed(deobfuscated or main)
     if collapsed:
         variants.append(collapsed)
+    plain = ""
+    if decoded or deobfuscated or collapsed:
+        plain = _deobfuscated_in_place(decoded or main)
+        plain = _collapsed(plain) or plain
+        if plain == main:
+            plain = ""
     unique = tuple(dict.fromkeys(v for v in variants if v != main))
-    return Normalized(main, unique, hidden, hidden_text, hidden_spans, aligned)
+    return Normalized(main, unique, hidden, hidden_text, hidden_spans, aligned, plain)

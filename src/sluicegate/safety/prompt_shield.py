@@ -24,7 +24,7 @@ from sluicegate.safety.injection_rules import (
 from sluicegate.safety.normalize import Normalized, normalize
 from sluicegate.safety.verdict import CLEAN, DETECTED, Category, Finding, Span, Verdict
 
-__all__ = ["PromptShield", "scan"]
+__all__ = ["PromptShield", "classifier_finding", "scan"]
 
 DETECTOR = "prompt_shield"
 PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -81,6 +81,13 @@ def classifier_units(reading: str) -> list[list[bytes]]:
     """What the classifier scores in one reading: its paragraphs' words, quotations that
     follow a mention cue left out (`without_quoted_mentions`). Training uses the same."""
     return paragraphs(without_quoted_mentions(reading))
+
+
+def classifier_finding(text: str, probability: float) -> Finding:
+    """A model's verdict: it scores windows, not words, so it speaks for the whole text."""
+    return Finding(
+        Category.JAILBREAK, DETECTED, probability, (Span(0, len(text)),), DETECTOR, CLASSIFIER_LABEL
+    )
 
 
 def hidden_spans(normalized: Normalized) -> tuple[Span, ...]:
@@ -143,14 +150,5 @@ class PromptShield:
             )
         probability = sigmoid(margin) if self._model is not None else 0.0
         if probability >= self.threshold and self._model is not None:
-            findings.append(
-                Finding(
-                    Category.JAILBREAK,
-                    DETECTED,
-                    probability,
-                    (Span(0, len(text)),),
-                    DETECTOR,
-                    CLASSIFIER_LABEL,
-                )
-            )
+            findings.append(classifier_finding(text, probability))
         return Verdict(tuple(findings)) if findings else CLEAN

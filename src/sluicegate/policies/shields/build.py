@@ -21,6 +21,12 @@ from sluicegate.safety.document_shield import DocumentShield
 from sluicegate.safety.pii import PiiDetector
 from sluicegate.safety.prompt_shield import PromptShield
 from sluicegate.safety.redact import redact_spans
+from sluicegate.safety.transformer_model import (
+    TransformerMissing,
+    TransformerModel,
+    load_transformer,
+)
+from sluicegate.safety.transformer_shield import TransformerPromptShield
 from sluicegate.safety.verdict import Span
 
 
@@ -30,14 +36,19 @@ class DetectorFactory:
     def __init__(self, catalog: BlocklistCatalog) -> None:
         self._catalog = catalog
         self._prompt: dict[float | None, PromptShield] = {}
+        self._transformer_shields: dict[float | None, TransformerPromptShield] = {}
+        self._transformer: TransformerModel | None = None
         self._document: dict[float | None, DocumentShield] = {}
         self._harm: ContentSafety | None = None
         self._pii: dict[tuple[str, ...] | None, PiiDetector] = {}
 
     def detectors(self, settings: ProfileSettings) -> DetectorSet:
+        prompt_on = settings.prompt_shield.action != "off"
         return DetectorSet(
-            prompt_shield=self._prompt_shield(settings.prompt_shield.threshold)
-            if settings.prompt_shield.action != "off"
+            prompt_shield=self._prompt_shield(
+                settings.prompt_shield.threshold, settings.prompt_shield.model
+            )
+            if prompt_on
             else None,
             document_shield=self._document_shield(settings.document_shield.threshold)
             if settings.document_shield.action != "off"
@@ -47,14 +58,29 @@ class DetectorFactory:
             blocklists=self._blocklists(settings.blocklists.lists)
             if settings.blocklists.action != "off"
             else None,
+            threaded=prompt_on and settings.prompt_shield.model == "transformer",
         )
 
-    def _prompt_shield(self, threshold: float | None) -> Detector:
+    def _prompt_shield(self, threshold: float | None, kind: str = "linear") -> Detector:
+        if kind == "transformer":
+            return self._transformer_shield(threshold)
         shield = self._prompt.get(threshold)
         if shield is None:
             base = self._prompt.get(None)
             model = base.model if base is not None else None
             shield = self._prompt[threshold] = PromptShield(threshold, model=model)
+        return shield
+
+    def _transformer_shield(self, threshold: float | None) -> Detector:
+        shield = self._transformer_shields.get(threshold)
+        if shield is None:
+            if self._transformer is None:
+                try:
+                    self._transformer = load_transformer()
+                except TransformerMissing as missing:
+                    raise ValueError(str(missing)) from None
+            shield = TransformerPromptShield(threshold, model=self._transformer)
+            self._transformer_shields[threshold] = shield
         return shield
 
     def _document_shield(self, threshold: float | None) -> Detector:

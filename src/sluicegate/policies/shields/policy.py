@@ -120,7 +120,7 @@ class SafetyPolicy:
         extra = []
         if self._remote is not None and self._remote.used_by(profile):
             extra = await self._remote.check_input(profile, texts)
-        if sum(len(ref.text) for ref in texts) > OFFLOAD_CHARS:
+        if profile.threaded or sum(len(ref.text) for ref in texts) > OFFLOAD_CHARS:
             return await asyncio.to_thread(inspect_texts, profile, texts, redactor, extra)
         return inspect_texts(profile, texts, redactor, extra)
 

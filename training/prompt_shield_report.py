@@ -54,6 +54,11 @@ def _rate(flags: np.ndarray) -> str:
     return f"{_pct(float(flags.mean()))} ({int(flags.sum())}/{len(flags)})" if len(flags) else "–"
 
 
+def machine() -> str:
+    """The machine a report was measured on, as its cost section names it."""
+    return f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+
+
 class PromptFlags(Protocol):
     def flags(self, texts: Sequence[str]) -> np.ndarray:
         """Whether the prompt shield flags each text."""
@@ -402,8 +407,7 @@ def write_report(
         multilingual_rules=_rate(ml_rules),
         trained_seconds=trained_seconds,
         evaluated_seconds=evaluated,
-        machine=f"{platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
+        machine=machine(),
         latency=latency,
         **{k: "\n".join(v) for k, v in sections.items()},
     )

@@ -4,7 +4,6 @@ rules and hidden-Unicode checks, then the model over the text with its disguises
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from training.prompt_shield_report import (
     _rate,
     _summary,
     _texts,
+    machine,
 )
 from training.prompt_shield_transformer import background_paragraphs
 
@@ -155,8 +155,7 @@ def write_report(
         multilingual=_rate(multilingual),
         trained_seconds=trained_seconds,
         evaluated_seconds=time.perf_counter() - started,
-        machine=f"{platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
+        machine=machine(),
         latency=latency,
         **{k: "\n".join(v) for k, v in sections.items()},
     )

@@ -38,20 +38,28 @@ class Normalized:
     """Where in the original text invisible characters carry a payload (readable or not)."""
     aligned: bool = True
     """`text[i]` is the original text's character `i` (lower-cased), so spans carry over."""
-    plain: str = ""
-    """`text` with every decoded, de-obfuscated and collapsed part in place of its disguise
-    ("" when nothing was): the one reading of the visible text a learned model should see."""
+    decoded: str = ""
+    """`text` with its encoded runs decoded in place ("" when nothing decodes)."""
 
     def readings(self) -> tuple[str, ...]:
         """The canonical text followed by every variant: what detectors scan."""
         return (self.text, *self.variants)
 
+    @property
+    def plain(self) -> str:
+        """`text` with every decoded, de-obfuscated and spaced-out part in place of its disguise:
+        the one reading of the visible text a learned model should see. Worked out on demand,
+        so the linear shields, which read the variants, never pay for it."""
+        if not self.variants:
+            return self.text
+        plain = _deobfuscated_in_place(self.decoded or self.text)
+        return _collapsed(plain) or plain
+
     def plain_readings(self) -> tuple[str, ...]:
         """The plain text and any hidden text: what a fine-tuned model reads. It leaves out the
         disguised forms, which a model that learned adversarial gibberish as a sign of attack
         would flag however harmless the text under them; the rules still read those."""
-        plain = self.plain or self.text
-        return (plain, self.hidden_text) if self.hidden_text else (plain,)
+        return (self.plain, self.hidden_text) if self.hidden_text else (self.plain,)
 
 
 # --- invisible characters -------------------------------------------------------------------
@@ -347,11 +355,5 @@ def normalize(text: str) -> Normalized:
     collapsed = _collapsed(deobfuscated or main)
     if collapsed:
         variants.append(collapsed)
-    plain = ""
-    if decoded or deobfuscated or collapsed:
-        plain = _deobfuscated_in_place(decoded or main)
-        plain = _collapsed(plain) or plain
-        if plain == main:
-            plain = ""
     unique = tuple(dict.fromkeys(v for v in variants if v != main))
-    return Normalized(main, unique, hidden, hidden_text, hidden_spans, aligned, plain)
+    return Normalized(main, unique, hidden, hidden_text, hidden_spans, aligned, decoded)

@@ -53,6 +53,7 @@ from sluicegate.policies.shields.output_body import filter_reply_body
 from sluicegate.policies.shields.output_stream import GuardedStream
 from sluicegate.policies.shields.profile import Profile
 from sluicegate.safety.blocklist import Blocklist, Blocklists
+from sluicegate.safety.pii import PiiDetector
 from sluicegate.safety.redact import redact_spans
 from sluicegate.safety.verdict import Span, Verdict
 from sluicegate.simulator.payloads import Completion
@@ -341,6 +342,10 @@ def detector_rows(profiles: Profiles, text: str, runs: int) -> list[DetectorRow]
             runs,
         )
     )
+    for kind, label in (("person_name", "names of people"), ("street_address", "street addresses")):
+        opt_in = PiiDetector([kind])
+        name = f"PII, {label} (`{kind}`)"
+        rows.append(_detector_row(name, "opt-in (`pii.types`)", opt_in, text, runs))
     return rows
 
 

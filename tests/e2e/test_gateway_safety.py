@@ -342,6 +342,27 @@ async def test_pii_is_redacted_before_it_reaches_the_backend(
     assert reply.choices[0].message.content == "Noted: call 555-0100."
 
 
+async def test_names_and_addresses_are_redacted_when_a_profile_asks_for_them(
+    start: Start, recorder: tuple[Recorder, str]
+) -> None:
+    rec, url = recorder
+    types = ["email", "person_name", "street_address"]
+    safety = {"profiles": {"default": {"pii": {"action": "redact", "types": types}}}}
+    running = await start(safety, upstream=url)
+    prompt = (
+        "Draft a letter to Maria Schmidt at Hauptstraße 5, 10115 Berlin, "
+        "copying maria@example.com. Sign it: Kind regards, Tomasz Nowak"
+    )
+    await running.openai().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": prompt}]
+    )
+    forwarded = rec.bodies[0]["messages"][0]["content"]
+    assert forwarded == (
+        "Draft a letter to [PERSON_NAME] at [STREET_ADDRESS], "
+        "copying [EMAIL]. Sign it: Kind regards, [PERSON_NAME]"
+    )
+
+
 async def test_blocklists_from_config_and_from_the_admin_api(start: Start, tmp_path: Path) -> None:
     running = await start(
         {"blocklists": {"rivals": {"terms": ["Contoso AI"]}}},

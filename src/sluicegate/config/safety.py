@@ -75,8 +75,9 @@ class PiiSettings(Strict):
     """mask: `[EMAIL]`; hash: `[EMAIL:3f1a…]`, the same value always the same token (keyed by
     `hash_salt`), so redacted prompts can still be told apart."""
     types: list[str] | None = None
-    """Which kinds to look for (docs/safety.md lists them; an unknown name fails at start-up);
-    unset: every kind."""
+    """Which kinds to look for (docs/safety-content.md lists them; an unknown name fails at
+    start-up); unset: every kind but `person_name` and `street_address`, which are read from
+    words rather than checked numbers and are only looked for when named."""
     input: bool = True
     output: bool = True
 

@@ -6,16 +6,19 @@ category PII at `DETECTED` severity, with every span of that type; labels name t
 for secrets, the kind of secret), never the value. `redact` in `safety/redact.py` replaces the
 spans.
 
-What it does not find: names of people, street addresses and other free-form PII need a
-language model (named-entity recognition), and none is available offline here; a pattern for
-them would flag capitalised words and miss most real ones. Numbers written in non-ASCII digits
-and lowercase IBANs are not recognised either.
+Names of people (`person_name`: a gazetteer of given names and surnames and the words around
+them, `safety/pii_names.py`) and street addresses (`street_address`: the shapes of postal
+addresses, `safety/pii_addresses.py`) are found with less certainty than the checked numbers, so
+they run only when named in `types` (`OPT_IN_TYPES`). Numbers written in non-ASCII digits and
+lowercase IBANs are not recognised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from sluicegate.safety.pii_addresses import find_street_addresses
+from sluicegate.safety.pii_names import find_person_names, shipped_gazetteer
 from sluicegate.safety.pii_net import find_emails, find_ipv6
 from sluicegate.safety.pii_numbers import (
     Finder,
@@ -54,12 +57,19 @@ _NUMERIC: tuple[tuple[str, Finder, int], ...] = (
 _WHOLE: tuple[tuple[str, Callable[[str], Iterator[Found]]], ...] = (
     ("email", find_emails),
     ("ip_address", find_ipv6),
+    ("street_address", find_street_addresses),
+    ("person_name", find_person_names),
 )
 """Types found by their own fast search over the whole text."""
 
-_UNCHECKED = ("phone", "ip_address")
+_UNCHECKED = ("phone", "ip_address", "person_name")
 """Types recognised by shape alone, which give way to an overlapping checked type."""
-_CHECKED = ("credit_card", "iban", "us_ssn", "uk_nino", "es_dni", "fr_nir", "nl_bsn", "in_aadhaar")
+_CHECKED = (
+    "credit_card", "iban", "us_ssn", "uk_nino", "es_dni", "fr_nir", "nl_bsn", "in_aadhaar",
+    "email", "street_address",
+)  # fmt: skip
+"""Types that win over an overlapping unchecked one (a name inside an email address or a street
+name, a house number read as a phone number)."""
 
 PII_TYPES: tuple[str, ...] = (
     "email",
@@ -74,17 +84,23 @@ PII_TYPES: tuple[str, ...] = (
     "nl_bsn",
     "in_aadhaar",
     "secret",
+    "person_name",
+    "street_address",
 )
 """Every type `PiiDetector` knows, in the order findings are reported."""
+OPT_IN_TYPES = frozenset({"person_name", "street_address"})
+"""Types found only when asked for by name: they are read from words, not checked numbers, and
+flag some text that is not personal data (docs/safety-pii-names.md gives the measured rates)."""
+DEFAULT_TYPES: tuple[str, ...] = tuple(t for t in PII_TYPES if t not in OPT_IN_TYPES)
 
 
 class PiiDetector:
-    """Finds the chosen PII types (all by default) in a text; see `PII_TYPES`."""
+    """Finds the chosen PII types (`DEFAULT_TYPES` unless told) in a text; see `PII_TYPES`."""
 
     __slots__ = ("_numeric", "_whole", "types")
 
     def __init__(self, types: Iterable[str] | None = None) -> None:
-        chosen = PII_TYPES if types is None else tuple(dict.fromkeys(types))
+        chosen = DEFAULT_TYPES if types is None else tuple(dict.fromkeys(types))
         unknown = sorted(set(chosen) - set(PII_TYPES))
         if unknown:
             names = ", ".join(map(repr, unknown))
@@ -92,6 +108,8 @@ class PiiDetector:
         self.types = frozenset(chosen)
         self._numeric = tuple(pair for pair in _NUMERIC if pair[0] in self.types)
         self._whole = tuple(pair for pair in _WHOLE if pair[0] in self.types)
+        if "person_name" in self.types:
+            shipped_gazetteer()  # read at start-up (0.1 s, 16 MB), not on the first request
 
     def __call__(self, text: str) -> Verdict:
         found: dict[str, list[Span]] = {}

@@ -33,7 +33,7 @@ _NUMBER_KINDS = frozenset(
     {"phone", "credit_card", "iban", "us_ssn", "uk_nino", "es_dni", "fr_nir", "nl_bsn",
      "in_aadhaar"}
 )  # fmt: skip
-_CASELESS_KINDS = frozenset({"email", "ip_address"})
+_CASELESS_KINDS = frozenset({"email", "ip_address", "person_name", "street_address"})
 
 
 def redact(

@@ -1,0 +1,124 @@
+"""The helpers of the transformer tier's "attack styles it never saw" runs: what each retraining
+keeps, and how its section lands in the report. Nothing here trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from training.prompt_shield_data import (
+    BACKGROUND,
+    EVERYDAY,
+    NEURALCHEMY,
+    SLABS,
+    Corpora,
+    Example,
+)
+from training.prompt_shield_transformer_generalisation import (
+    SECTION,
+    from_source,
+    linear_rows,
+    replace_section,
+    restricted,
+    without_categories,
+)
+
+
+def _corpora() -> Corpora:
+    def split(name: str) -> tuple[Example, ...]:
+        return (
+            Example(f"{name} s-labs attack", 1, SLABS),
+            Example(f"{name} s-labs benign", 0, SLABS),
+            Example(f"{name} jailbreak", 1, NEURALCHEMY, "jailbreak"),
+            Example(f"{name} encoding", 1, NEURALCHEMY, "encoding"),
+            Example(f"{name} neuralchemy benign", 0, NEURALCHEMY, "benign"),
+        )
+
+    return Corpora(
+        train=split("train"),
+        validation=split("validation"),
+        test=split("test"),
+        multilingual=(Example("ignorez", 1, "yanismiraoui"),),
+        background=(Example("docs", 0, BACKGROUND),),
+        background_validation=(Example("more docs", 0, BACKGROUND),),
+        everyday=(Example("hi", 0, EVERYDAY),),
+        everyday_validation=(Example("thanks", 0, EVERYDAY),),
+    )
+
+
+def test_one_source_keeps_its_train_and_validation_and_all_the_benign_extras() -> None:
+    corpora = _corpora()
+    only = restricted(corpora, from_source(SLABS))
+    assert {e.source for e in (*only.train, *only.validation)} == {SLABS}
+    assert len(only.train) == len(only.validation) == 2
+    assert only.test == corpora.test  # both sources are measured
+    assert only.background == corpora.background
+    assert only.everyday == corpora.everyday
+    assert only.everyday_validation == corpora.everyday_validation
+    assert only.background_validation == corpora.background_validation
+    assert only.training == (*only.train, *corpora.background, *corpora.everyday)
+
+
+def test_a_held_out_group_leaves_only_its_neuralchemy_categories_out() -> None:
+    kept = restricted(_corpora(), without_categories(frozenset({"jailbreak"})))
+    texts = {e.text for e in kept.train}
+    assert texts == {
+        "train s-labs attack",
+        "train s-labs benign",
+        "train encoding",
+        "train neuralchemy benign",
+    }
+    assert "validation jailbreak" not in {e.text for e in kept.validation}
+
+
+REPORT = """\
+# Report
+
+## What it costs
+
+Fast.
+
+## Not measured here
+
+Attack styles, later.
+"""
+
+
+def test_the_section_replaces_the_note_that_stood_in_its_place_then_itself() -> None:
+    first = replace_section(REPORT, f"{SECTION}\n\nrun one\n")
+    assert "Not measured here" not in first
+    assert first.endswith(f"Fast.\n\n{SECTION}\n\nrun one\n")
+    again = replace_section(first, f"{SECTION}\n\nrun two\n")
+    assert "run one" not in again
+    assert again == first.replace("run one", "run two")
+
+
+def test_a_section_in_the_middle_keeps_what_follows() -> None:
+    text = f"# Report\n\n{SECTION}\n\nold\n\n## Later\n\nkept\n"
+    assert replace_section(text, f"{SECTION}\n\nnew") == (
+        f"# Report\n\n{SECTION}\n\nnew\n\n## Later\n\nkept\n"
+    )
+
+
+def test_a_report_without_the_section_gets_it_appended() -> None:
+    assert replace_section("# Report\n\nbody\n", SECTION) == f"# Report\n\nbody\n\n{SECTION}\n"
+
+
+def test_the_linear_tiers_figures_are_read_from_its_report(tmp_path: Path) -> None:
+    report = tmp_path / "linear.md"
+    report.write_text(
+        "## Generalisation to unseen attack styles\n\n"
+        "| trained on | tuned on | tested on | attacks detected | benign flagged |\n"
+        "|---|---|---|---:|---:|\n"
+        "| s-labs | s-labs validation | neuralchemy test | 23.2% (128/552) | 0.26% (1/390) |\n\n"
+        "| held-out group | categories | test attacks | detected when held out "
+        "| detected by the shipped model | benign flagged when held out |\n"
+        "|---|---|---:|---:|---:|---:|\n"
+        "| adversarial | adversarial | 79 | 50.6% (40/79) | 94.9% (75/79) | 0.0% (0/390) |\n\n"
+        "## Latency\n\n| s-labs | s-labs validation | x | 1 | 2 |\n",
+        encoding="utf-8",
+    )
+    assert linear_rows(report) == {
+        "s-labs | s-labs validation | neuralchemy test": ("23.2% (128/552)", "0.26% (1/390)"),
+        "adversarial": ("79", "50.6% (40/79)", "94.9% (75/79)", "0.0% (0/390)"),
+    }
+    assert linear_rows(tmp_path / "missing.md") == {}

@@ -1,0 +1,285 @@
+"""How the prompt shield's transformer tier does on attack styles it never saw, measured like the
+linear tier's (docs/safety-prompt-shield.md): the shipped configuration retrained on one corpus
+and tested on the other, and (with `--held-out-groups`) retrained with groups of neuralchemy
+attack categories left out of training and tuning.
+
+Each run trains into a temporary file (the shipped model is never written), tunes its threshold
+by the shipped rule on the kept validation data, and is measured with the detector as the
+gateway runs it (rules and model). About 10 to 20 minutes of training per run on two cores:
+
+    .venv/bin/python -m training.prompt_shield_transformer_generalisation \\
+        [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups]
+
+replaces the report's section "## Attack styles it never saw", rewritten after every run so
+that a stopped run leaves what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sluicegate.safety.transformer_model import MODEL_PATH, TransformerModel, load_transformer
+from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
+from training.prompt_shield_data import load_corpora as _load_corpora
+from training.prompt_shield_eval import HELD_OUT_GROUPS
+from training.prompt_shield_report import _rate, _texts, machine
+from training.prompt_shield_transformer import (
+    REPORT_PATH,
+    TrainConfig,
+    fit,
+    model_metadata,
+    tune,
+    write_model,
+)
+
+SECTION = "## Attack styles it never saw"
+COMMAND = ".venv/bin/python -m training.prompt_shield_transformer_generalisation"
+LINEAR_REPORT = Path("docs/safety-prompt-shield.md")
+PAIRS = ((SLABS, NEURALCHEMY), (NEURALCHEMY, SLABS))
+_REPLACED = (SECTION, "## Not measured here")
+"""Headings of the section this module writes (and of the note that stood in its place)."""
+
+Keep = Callable[[Example], bool]
+Log = Callable[[str], None]
+
+
+def restricted(corpora: Corpora, keep: Keep) -> Corpora:
+    """`corpora` with only the kept train and validation prompts. The everyday prompts and the
+    background text are benign and stay: they teach what users send, not an attack style."""
+    return replace(
+        corpora,
+        train=tuple(e for e in corpora.train if keep(e)),
+        validation=tuple(e for e in corpora.validation if keep(e)),
+    )
+
+
+def from_source(source: str) -> Keep:
+    def keep(e: Example) -> bool:
+        return e.source == source
+
+    return keep
+
+
+def without_categories(categories: frozenset[str]) -> Keep:
+    """Everything but neuralchemy's prompts of `categories`."""
+
+    def keep(e: Example) -> bool:
+        return not (e.source == NEURALCHEMY and e.category in categories)
+
+    return keep
+
+
+@dataclass(frozen=True, slots=True)
+class Retrained:
+    model: TransformerModel
+    trained_seconds: float
+    seconds: float
+    """Training, tuning and loading."""
+
+
+def retrained(corpora: Corpora, config: TrainConfig, log: Log) -> Retrained:
+    """A model trained and tuned on `corpora` exactly as the shipped one is, via a temporary
+    file: tuning scores the exported file with the serving code, as for the shipped model."""
+    started = time.perf_counter()
+    tensors = fit(corpora, config, log)
+    trained = time.perf_counter() - started
+    metadata = model_metadata(corpora, config, trained)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "prompt_shield_transformer.safetensors"
+        write_model(tensors, path, threshold=0.5, metadata=metadata)
+        threshold = tune(load_transformer(path), corpora)
+        write_model(tensors, path, threshold=threshold, metadata=metadata)
+        model = load_transformer(path)  # tensors are copied out: the file may go
+    return Retrained(model, trained, time.perf_counter() - started)
+
+
+def linear_rows(path: Path = LINEAR_REPORT) -> dict[str, tuple[str, ...]]:
+    """The linear tier's generalisation rows in its report, keyed by their leading cells
+    ("s-labs | s-labs validation | neuralchemy test", or a held-out group's name): the figures
+    to compare with, from the run that shipped the linear model."""
+    rows: dict[str, tuple[str, ...]] = {}
+    if not path.exists():
+        return rows
+    text = path.read_text(encoding="utf-8")
+    start = text.find("## Generalisation to unseen attack styles")
+    if start < 0:
+        return rows
+    end = text.find("\n## ", start + 1)
+    for line in text[start : end if end > 0 else len(text)].splitlines():
+        cells = tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
+        if len(cells) == 5 and cells[1].endswith("validation"):
+            rows[" | ".join(cells[:3])] = cells[3:]
+        elif len(cells) == 6 and cells[0] in HELD_OUT_GROUPS:
+            rows[cells[0]] = cells[2:]
+    return rows
+
+
+@dataclass(slots=True)
+class Generalisation:
+    """The measured rows so far, rendered as the report's section at any point."""
+
+    config: TrainConfig
+    cross_source: list[str]
+    groups: list[str]
+    timings: list[str]
+    groups_wanted: bool
+    linear: dict[str, tuple[str, ...]]
+    started: float
+
+    def markdown(self) -> str:
+        lines = [
+            SECTION,
+            "",
+            f"Written by `{COMMAND}{' --held-out-groups' if self.groups_wanted else ''}` "
+            "(also part of a full report run). The shipped configuration retrained without "
+            "the held-out data into a temporary model, its threshold tuned by the same rule on "
+            "the matching validation data only (the everyday prompts and background text, benign, "
+            "stay in training and tuning), measured as the gateway runs it (rules and model). The "
+            "linear tier's figures are the same runs of the linear classifier "
+            "(docs/safety-prompt-shield.md).",
+            "",
+            "| trained on | tuned on | tested on | attacks detected | benign flagged "
+            "| linear tier: detected | linear tier: flagged |",
+            "|---|---|---|---:|---:|---:|---:|",
+            *(self.cross_source or ["| (not run yet) | | | | | | |"]),
+            "",
+        ]
+        if self.groups:
+            lines += [
+                "Leaving groups of neuralchemy attack categories out of training and tuning "
+                "(S-Labs and the other categories stay in), then testing on the held-out group's "
+                "test prompts:",
+                "",
+                "| held-out group | categories | test attacks | detected when held out "
+                "| detected by the shipped model | benign flagged when held out "
+                "| linear tier: detected when held out |",
+                "|---|---|---:|---:|---:|---:|---:|",
+                *self.groups,
+                "",
+            ]
+        done = {row.split(" | ")[0].removeprefix("| ") for row in self.groups}
+        missing = [group for group in HELD_OUT_GROUPS if group not in done]
+        if missing:
+            lines += [
+                "Not run for the transformer tier: leaving neuralchemy categories out of "
+                f"training ({', '.join(missing)}), one retraining of about twenty minutes per "
+                "group (`--held-out-groups`); the linear tier's figures are in "
+                "docs/safety-prompt-shield.md.",
+                "",
+            ]
+        lines += [
+            f"Training time per run on this machine ({machine()}, {self.config.threads} "
+            f"threads): {'; '.join(self.timings) or 'none yet'}. All runs, with tuning and "
+            f"measuring: {time.perf_counter() - self.started:.0f} s.",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def generalisation(
+    corpora: Corpora,
+    *,
+    held_out_groups: bool = False,
+    config: TrainConfig | None = None,
+    shipped: TransformerModel | None = None,
+    log: Log | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> str:
+    """The report section: cross-source runs, then (if asked) one run per held-out group,
+    beside what `shipped` (by default the shipped file) detects of the group. `progress`
+    receives the section as it stands after every run."""
+    config = config or TrainConfig()
+    say = log or (lambda line: None)
+    result = Generalisation(config, [], [], [], held_out_groups, linear_rows(), time.perf_counter())
+    from training.prompt_shield_transformer_report import TransformerFlags
+
+    for train_source, test_source in PAIRS:
+        say(f"trained on {train_source} only")
+        run = retrained(restricted(corpora, from_source(train_source)), config, say)
+        d = TransformerFlags(run.model)
+        for target in (train_source, test_source):
+            tests = [e for e in corpora.test if e.source == target]
+            key = f"{train_source} | {train_source} validation | {target} test"
+            linear = result.linear.get(key, ("–", "–"))
+            result.cross_source.append(
+                f"| {key} | {_rate(d.flags(_texts(tests, 1)))} "
+                f"| {_rate(d.flags(_texts(tests, 0)))} | {' | '.join(linear)} |"
+            )
+        result.timings.append(
+            f"{train_source} {run.trained_seconds:.0f} s (threshold {d.threshold:.4f})"
+        )
+        if progress:
+            progress(result.markdown())
+    if held_out_groups:
+        full = TransformerFlags(shipped or load_transformer(MODEL_PATH))
+        benign = _texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
+        for group, categories in HELD_OUT_GROUPS.items():
+            say(f"held out: {group}")
+            run = retrained(restricted(corpora, without_categories(categories)), config, say)
+            without = TransformerFlags(run.model)
+            attacks = _texts([e for e in corpora.test if e.category in categories], 1)
+            linear = result.linear.get(group, ("", "–"))
+            result.groups.append(
+                f"| {group} | {', '.join(sorted(categories))} | {len(attacks)} "
+                f"| {_rate(without.flags(attacks))} | {_rate(full.flags(attacks))} "
+                f"| {_rate(without.flags(benign))} | {linear[1]} |"
+            )
+            result.timings.append(
+                f"without {group} {run.trained_seconds:.0f} s (threshold {without.threshold:.4f})"
+            )
+            if progress:
+                progress(result.markdown())
+    return result.markdown()
+
+
+def replace_section(markdown: str, section: str) -> str:
+    """`markdown` with its "Attack styles it never saw" section (or the note that stood in its
+    place) replaced by `section`, or `section` appended if it has neither."""
+    pattern = re.compile(
+        r"^(?:" + "|".join(re.escape(h) for h in _REPLACED) + r")\n.*?(?=^## |\Z)",
+        re.MULTILINE | re.DOTALL,
+    )
+    body = section.rstrip("\n") + "\n"
+    match = pattern.search(markdown)
+    if match is None:
+        return markdown.rstrip("\n") + "\n\n" + body
+    following = "\n" if match.end() < len(markdown) else ""
+    return markdown[: match.start()] + body + following + markdown[match.end() :]
+
+
+def _write(path: Path, section: str) -> None:
+    """Swap the section into the report in one step: a stopped run never leaves half a file."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_text(replace_section(text, section), encoding="utf-8")
+    os.replace(staged, path)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--report", type=Path, default=REPORT_PATH)
+    parser.add_argument(
+        "--held-out-groups",
+        action="store_true",
+        help="also retrain once per group of neuralchemy categories (five more runs)",
+    )
+    args = parser.parse_args(argv)
+    section = generalisation(
+        _load_corpora(),
+        held_out_groups=args.held_out_groups,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+        progress=lambda text: _write(args.report, text),
+    )
+    _write(args.report, section)
+    print(f"section -> {args.report}")
+
+
+if __name__ == "__main__":
+    main()

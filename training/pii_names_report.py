@@ -204,10 +204,6 @@ def _address_case(template: str, address: str) -> Case:
     return Case(case.text, ((start, start + len(lines[0])),), ((start, end),))
 
 
-def _one_line(address: str) -> str:
-    return ", ".join(part.strip() for part in address.splitlines() if part.strip())
-
-
 def _ordinary_text() -> list[str]:
     corpora = load_corpora()
     sets = {

@@ -163,15 +163,30 @@ def _names_table() -> list[str]:
             lambda fake: _unknown_person(fake, given, surnames),
         ),
     ]
+    kinds = (
+        ("with a cue", CUED, False),
+        ("without", PLAIN, False),
+        ("with a cue, name in capitals", CUED, True),
+        ("without, name in capitals", PLAIN, True),
+    )
     for label, locales, gazetteer, person in groups:
-        for kind, templates in (("with a cue", CUED), ("without", PLAIN)):
+        for kind, templates, capitals in kinds:
             cases = [
                 case
                 for locale in locales
-                for case in _name_cases(templates, PER_LOCALE, person(_faker(locale)))
+                for case in _name_cases(
+                    templates,
+                    PER_LOCALE,
+                    _shouted(person(_faker(locale))) if capitals else person(_faker(locale)),
+                )
             ]
             lines.append(f"| {label} | {kind} | {_score(cases, with_gazetteer(gazetteer))} |")
     return lines
+
+
+def _shouted(name: Callable[[], str]) -> Callable[[], str]:
+    """Names as forms and headers write them: "MARIA GARCIA"."""
+    return lambda: name().upper()
 
 
 def _unknown_person(fake: Faker, given: set[str], surnames: set[str]) -> Callable[[], str]:
@@ -270,7 +285,8 @@ def report() -> str:
         "",
         f"Faker names ({PER_LOCALE} sentences per locale and kind, seed {SEED}) in "
         f'{len(CUED)} templates with a cue (a title, "my name is", a sign-off) and '
-        f"{len(PLAIN)} without. Locales of the gazetteer: {', '.join(NAME_LOCALES)}; locales it "
+        f"{len(PLAIN)} without, each also with the name in capitals (the rest of the sentence "
+        f"as written). Locales of the gazetteer: {', '.join(NAME_LOCALES)}; locales it "
         f"was not built from: {', '.join(UNSEEN_LOCALES)}. For the last rows one name in "
         f"{HELD_OUT_SHARE} was left out of the gazetteer and the sentences use only those: "
         "names it does not know.",

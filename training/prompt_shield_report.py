@@ -18,8 +18,10 @@ from benchmarks.prompt_shield import run as run_benchmark
 from benchmarks.prompt_shield import table as benchmark_table
 
 from sluicegate.safety.classifier import MODEL_PATH, LinearModel
+from sluicegate.safety.content import ContentSafety
 from sluicegate.safety.document_shield import DocumentShield
 from sluicegate.safety.prompt_shield import PromptShield
+from sluicegate.safety.verdict import HARM_CATEGORIES, Level
 from training.prompt_shield import (
     MAX_BACKGROUND_FPR,
     MAX_DOCUMENT_FPR,
@@ -134,6 +136,42 @@ def _categories(d: PromptFlags, corpora: Corpora) -> list[str]:
         lines.append(
             f"| {category} | {'attack' if label else 'benign'} | {mask.sum()} "
             f"| {_rate(flags[mask])} |"
+        )
+    return lines
+
+
+def harmful(texts: Sequence[str]) -> np.ndarray:
+    """Whether the content categories, as the gateway runs them by default, block each text (any
+    category at medium severity or above)."""
+    content = ContentSafety()
+    return np.array(
+        [any(content(t).severity(c) >= Level.MEDIUM for c in HARM_CATEGORIES) for t in texts],
+        dtype=bool,
+    )
+
+
+def with_content(d: PromptFlags, corpora: Corpora) -> list[str]:
+    """What the default input chain blocks: the prompt shield, the content categories, either."""
+    lines = [
+        "| test prompts | count | prompt shield | content categories | **either** |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    jailbreak = [e for e in corpora.test if e.category == "jailbreak"]
+    groups: list[tuple[str, Sequence[Example]]] = [
+        *(
+            (f"{source} {kind}", [e for e in corpora.test if e.source == source and e.label == y])
+            for source in (SLABS, NEURALCHEMY)
+            for kind, y in (("attacks", 1), ("benign", 0))
+        ),
+        ("neuralchemy `jailbreak` category", jailbreak),
+        ("everyday chat prompts, held out", corpora.everyday_held_out),
+    ]
+    for name, examples in groups:
+        texts = _texts(examples)
+        shield, content = d.flags(texts), harmful(texts)
+        lines.append(
+            f"| {name} | {len(texts)} | {_rate(shield)} | {_rate(content)} "
+            f"| **{_rate(shield | content)}** |"
         )
     return lines
 
@@ -332,8 +370,8 @@ def _selection(table: Sequence[Selection], model: LinearModel) -> list[str]:
     chosen = model.metadata.get("config", {})
     lines = [
         "| C | prior | class weight | validation detection S-Labs | neuralchemy "
-        "| validation FPR S-Labs | neuralchemy | chosen |",
-        "|---:|---:|---|---:|---:|---:|---:|---|",
+        "| validation FPR S-Labs | neuralchemy | a word alone flagged | chosen |",
+        "|---:|---:|---|---:|---:|---:|---:|---|---|",
     ]
     for s in table:
         mark = (
@@ -347,7 +385,7 @@ def _selection(table: Sequence[Selection], model: LinearModel) -> list[str]:
             f"| {s.config.c:g} | {s.config.prior:g} | {s.config.class_weight or 'none'} "
             f"| {_pct(s.detection[SLABS])} "
             f"| {_pct(s.detection[NEURALCHEMY])} | {_pct(s.fpr[SLABS])} "
-            f"| {_pct(s.fpr[NEURALCHEMY])} | {mark} |"
+            f"| {_pct(s.fpr[NEURALCHEMY])} | {s.loudest_word or '–'} | {mark} |"
         )
     return lines
 
@@ -369,6 +407,7 @@ def write_report(
     sections: dict[str, list[str]] = {
         "headline": _headline(d, corpora),
         "categories": _categories(d, corpora),
+        "with_content": with_content(d, corpora),
         "obfuscation": _obfuscation(d, corpora),
         "hard": _hard_negatives(d, corpora),
         "ood": _out_of_domain(d, corpora),
@@ -473,8 +512,9 @@ text the classifier learned that "admin", "key" or "config" mean attack and flag
 of ordinary technical text. A third ({everyday_train:,}) of the everyday chat prompts
 (`tests/data/everyday_prompts.jsonl`, below) is trained on too: without them a greeting, "yes"
 or "continue" scored as an attack. Candidates (C × prior × class weight) were compared on
-validation only (selected: C = {c}, prior {prior:g}, class weight {class_weight}); training
-took {trained_seconds:.0f} s on this machine:
+validation only, and a candidate that would flag any single word as a whole prompt was not
+eligible (selected: C = {c}, prior {prior:g}, class weight {class_weight}); training took
+{trained_seconds:.0f} s on this machine:
 
 {selection}
 
@@ -495,6 +535,16 @@ trades, on the test splits and the held-out everyday prompts (rules always apply
 ### neuralchemy categories (test)
 
 {categories}
+
+### With the content categories
+
+Harmful requests without injection phrasing (most of neuralchemy's `jailbreak` category) are
+left to the content categories (docs/safety-content.md), which run beside the prompt shield on
+every request by default and block at medium severity. They grade hate, sexual content, violence
+and self-harm only, so requests for hacking, scams or disinformation pass both. What the two
+block together, as the gateway's default input checks:
+
+{with_content}
 
 ### Everyday chat prompts
 
@@ -557,8 +607,11 @@ example, configuration keys and identifiers):
   `jailbreak` category is largely HarmBench behaviour requests ("Write a sexist email about…")
   and GCG suffixes: harmful content without injection phrasing, a case for content safety
   rather than a prompt shield. S-Labs' test attacks are more telegraphic than its train and
-  validation attacks (function words dropped: "Tell what makes up setup"), so a threshold tuned
-  on validation catches far fewer of them on test.
+  validation attacks (half keep an article, possessive or pronoun, against four in five in
+  train and validation: "Tell what makes up setup"), so a threshold tuned on validation catches
+  fewer of them on test. Training on every labelled prompt also in telegraphic form
+  (`training/telegraphic.py`, `TrainConfig.telegraphic`) raised S-Labs test detection to 61.5%
+  but lowered the document shield's, so the shipped model is trained without it.
 - **An attack in the middle of a long paragraph is diluted.** Windows stop far-away text from
   diluting an attack, and paragraphs are scored on their own, but a short attack inside a
   paragraph shares its 128-token window with the benign words around it (the "padded" row).

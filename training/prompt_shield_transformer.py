@@ -61,6 +61,7 @@ from sluicegate.safety.transformer_model import (
 from sluicegate.safety.transformer_shield import TransformerPromptShield
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example, fingerprint
 from training.prompt_shield_data import load_corpora as _load_corpora
+from training.telegraphic import telegraphic
 
 REPORT_PATH = Path("docs/safety-prompt-shield-transformer.md")
 MAX_FPR = 0.02
@@ -85,6 +86,11 @@ class TrainConfig:
     everyday_weight: float = 4.0
     seed: int = 0
     threads: int = 2
+    telegraphic: bool = False
+    """Also train on each labelled prompt in telegraphic style (`training.telegraphic`), as the
+    linear tier does. Off for the shipped file: one such training (2,828 s here, threshold
+    0.857) detected 89.5% of S-Labs' and 93.1% of neuralchemy's test attacks, but flagged 2.56%
+    of neuralchemy's benign test prompts, over the 2% budget; not yet measured in full."""
 
 
 def load_corpora() -> Corpora:
@@ -103,8 +109,14 @@ def background_paragraphs(corpora: Corpora) -> list[str]:
 
 
 def _training_rows(corpora: Corpora, config: TrainConfig) -> list[tuple[str, int, float]]:
+    clipped = [
+        (text, e.label)
+        for e in (corpora.train if config.telegraphic else ())
+        if (text := telegraphic(e.text)) != e.text
+    ]
     return (
         [(e.text, e.label, 1.0) for e in corpora.train]
+        + [(text, label, 1.0) for text, label in clipped]
         + [(e.text, 0, config.everyday_weight) for e in corpora.everyday]
         + [(text, 0, config.background_weight) for text in background_paragraphs(corpora)]
     )

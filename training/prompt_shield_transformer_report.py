@@ -32,6 +32,7 @@ from training.prompt_shield_report import (
     _summary,
     _texts,
     machine,
+    with_content,
 )
 from training.prompt_shield_transformer import TrainConfig, background_paragraphs
 
@@ -144,6 +145,7 @@ def write_report(
         "headline": _headline(d, linear, corpora),
         "trade_off": _trade_off(d, corpora),
         "categories": _categories(d, corpora),
+        "with_content": with_content(d, corpora),
         "everyday": _everyday(d, corpora),
         "hard": _hard_negatives(d, corpora),
         "technical": _technical(d, linear, corpora),
@@ -225,6 +227,13 @@ the linear classifier.
 ### neuralchemy categories (test)
 
 {categories}
+
+### With the content categories
+
+The content categories run beside the prompt shield on every request by default and block at
+medium severity (docs/safety-content.md). What the two block together:
+
+{with_content}
 
 ### Everyday chat prompts
 

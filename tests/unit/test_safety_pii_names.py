@@ -56,7 +56,9 @@ def test_names_found_with_exact_spans(text: str, expected: list[str]) -> None:
         "Will you review this? May I ask why?",  # sentence starts
         "Call os.path.join and then String.Format.",  # identifiers
         "Write to john.smith@example.com today.",  # an e-mail address is its own type
-        "ACME CORP and JOHN SMITH in capitals are not read.",
+        "ACME CORP and AWS EKS in capitals are acronyms.",
+        "GRANT ACCESS TO THE ADMIN PANEL",  # a heading in capitals
+        "LIMITED WARRANTY: MAY APPLY",
         "Ask john smith in lower case either.",
         "Monday Morning Standup",
         "Georgia Tech and Florence Nightingale Hospital",
@@ -98,6 +100,20 @@ def test_single_names_need_a_cue() -> None:
     assert names("My name is Zelenko.") == ["Zelenko"]
     assert names("Please contact Dr. Okafor.") == ["Okafor"]
     assert names("My name is Happy.") == []  # an ordinary word, even after a cue
+
+
+def test_names_in_capitals_need_both_parts_known_or_a_strong_cue() -> None:
+    """Forms and headings write names in capitals; so do acronyms ("AWS EKS") and headings,
+    hence the stricter rule."""
+    assert names("PATIENT: JOHN SMITH, DOB 1980") == ["JOHN SMITH"]
+    assert names("SIGNED BY MARIA GARCIA") == ["MARIA GARCIA"]
+    assert names("Dear MR. OKAFOR,") == ["OKAFOR"]  # a title in capitals is a cue
+    assert names("towed by MARY O'BRIEN's friend") == ["MARY O'BRIEN"]
+    assert names("Name: TENDAI MOYO") == ["TENDAI MOYO"]  # unknown words after a strong cue
+    assert names("ask TENDAI MOYO today") == []  # but not mid-sentence alone, unlike Title Case
+    assert names("JOHN will look") == []  # a single word needs a strong cue
+    assert names("Then ANNA Zelenko left.", TINY) == []  # one part unknown
+    assert names("Then ANNA NOVAK left.", TINY) == ["ANNA NOVAK"]
 
 
 def test_gazetteer_is_built_and_shared() -> None:

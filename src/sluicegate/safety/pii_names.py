@@ -71,7 +71,10 @@ _TITLE_WORDS = frozenset({
     "Signor", "Signora", "Dott",
 })  # fmt: skip
 """Titles before a name; the name after one needs no other evidence ("Dr. Okafor")."""
-_TITLES = re.compile(rf"\b(?:{'|'.join(sorted(_TITLE_WORDS))})\.?[ \t\u00a0]+$")
+_TITLES = re.compile(
+    rf"\b(?:{'|'.join(sorted(_TITLE_WORDS | {t.upper() for t in _TITLE_WORDS}))})\.?[ \t\u00a0]+$"
+)
+"""A title before a name, as written or in capitals ("DR. JONES")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,8 @@ class _Word:
     text: str
     initial: bool
     """A single capital followed by a dot ("J.", the dot left out)."""
+    shouted: bool = False
+    """Written in capitals ("SMITH"); `text` holds it title-cased, as the gazetteer spells it."""
 
 
 def _capitalised(word: str) -> bool:
@@ -135,19 +140,20 @@ def _runs(text: str) -> Iterator[list[_Word]]:
     for match in _WORD.finditer(text):
         start, end = match.span()
         word = match.group()
-        if word.endswith(("'s", "’s")) and len(word) > 3:  # possessive: "Maria's"
+        if word.endswith(("'s", "’s", "'S", "’S")) and len(word) > 3:  # possessive: "Maria's"
             word, end = word[:-2], end - 2
         before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "
         initial = len(word) == 1 and after == "." and word.isupper()
-        usable = (initial or _capitalised(word)) and not (
+        shouted = not initial and len(word) > 1 and word.isupper()
+        usable = (initial or shouted or _capitalised(word)) and not (
             before in "@./\\_#$" or after in "@(_/\\" or (after == "." and _dotted(text, end))
         )
         if run and (not usable or not _joined(text, run[-1], start)):
             yield run
             run = []
         if usable:
-            run.append(_Word(start, end, word, initial))
+            run.append(_Word(start, end, word.title() if shouted else word, initial, shouted))
     if run:
         yield run
 
@@ -252,6 +258,8 @@ def _is_name(words: list[_Word], context: _Context, whole_run: bool, g: Gazettee
         return len(words) > 1 and last in g.surnames and not g.ordinary(last)
     if last in g.places and (len(words) == 1 or first not in g.given):
         return False  # "Visit Paris"; but "Maria Lima", "John Hamilton" are people
+    if any(w.shouted for w in words):
+        return _is_shouted_name(words, context, g)
     first_given, last_surname = first in g.given, last in g.surnames
     middle = words[1:-1]
     # One middle name between a known given name and surname may be any word ("Martin Luther
@@ -281,3 +289,19 @@ def _is_name(words: list[_Word], context: _Context, whole_run: bool, g: Gazettee
     # Neither word known nor ordinary ("Tendai Moyo"): a name when the pair stands alone in the
     # middle of a sentence, where capitals are not there for a heading or a sentence's start.
     return len(words) == 2 and whole_run and context.mid_sentence
+
+
+def _is_shouted_name(words: list[_Word], context: _Context, g: Gazetteer) -> bool:
+    """Words in capitals ("PATIENT: JOHN SMITH" on a form) are mostly acronyms and headings
+    ("AWS EKS", "GRACE PERIOD"), so only known names count: a known given name and surname, or
+    known or unusual words after a strong cue."""
+    first, last = words[0].text, words[-1].text
+    if len(words) == 1:  # "Dear MR. OKAFOR", not "Attn: HR" or "Attention: URGENT"
+        return (
+            context.cue == "strong" and len(first) > 2 and (g.known(first) or not g.ordinary(first))
+        )
+    if not all(w.initial or g.known(w.text) for w in words[1:-1]):
+        return False
+    if first in g.given and last in g.surnames:
+        return not (g.ordinary(first) and g.ordinary(last)) or context.cue != ""
+    return context.cue == "strong" and all(g.known(w.text) or not g.ordinary(w.text) for w in words)

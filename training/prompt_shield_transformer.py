@@ -44,7 +44,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +87,13 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     telegraphic: bool = False
-    """Also train on each labelled prompt in telegraphic style (`training.telegraphic`), as the
-    linear tier does. Off for the shipped file: one such training (2,828 s here, threshold
-    0.857) detected 89.5% of S-Labs' and 93.1% of neuralchemy's test attacks, but flagged 2.56%
-    of neuralchemy's benign test prompts, over the 2% budget; not yet measured in full."""
+    """Also train on each labelled and everyday prompt in telegraphic style
+    (`training.telegraphic`). Off for the shipped file. Measured in full (1,659 s here,
+    threshold 0.9509): test detection held (S-Labs 85.1%, neuralchemy 91.5%) and false
+    positives fell (0.095% and 0.77%, everyday held out 6 of 566), but an attack put
+    mid-sentence into 1k tokens of prose was found 19% of the time instead of 46%, and
+    multilingual injections 40% instead of 48%. Clipping the labelled prompts alone raised
+    detection (89.5%, 93.1%) but flagged 2.56% of neuralchemy's benign test prompts."""
 
 
 def load_corpora() -> Corpora:
@@ -109,15 +112,18 @@ def background_paragraphs(corpora: Corpora) -> list[str]:
 
 
 def _training_rows(corpora: Corpora, config: TrainConfig) -> list[tuple[str, int, float]]:
-    clipped = [
-        (text, e.label)
-        for e in (corpora.train if config.telegraphic else ())
-        if (text := telegraphic(e.text)) != e.text
-    ]
+    def clipped(examples: Sequence[Example]) -> list[tuple[str, int]]:
+        return [
+            (text, e.label)
+            for e in (examples if config.telegraphic else ())
+            if (text := telegraphic(e.text)) != e.text
+        ]
+
     return (
         [(e.text, e.label, 1.0) for e in corpora.train]
-        + [(text, label, 1.0) for text, label in clipped]
+        + [(text, label, 1.0) for text, label in clipped(corpora.train)]
         + [(e.text, 0, config.everyday_weight) for e in corpora.everyday]
+        + [(text, 0, config.everyday_weight) for text, _ in clipped(corpora.everyday)]
         + [(text, 0, config.background_weight) for text in background_paragraphs(corpora)]
     )
 
@@ -297,13 +303,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         "out (five more trainings)",
     )
     parser.add_argument(
+        "--telegraphic",
+        action="store_true",
+        help="also train on telegraphic copies of the labelled and everyday prompts (off for the "
+        "shipped file: TrainConfig.telegraphic says why)",
+    )
+    parser.add_argument(
+        "--skip-retrainings",
+        action="store_true",
+        help="leave out the report's retrainings (attack styles it never saw, about an hour); "
+        "training.prompt_shield_transformer_generalisation (given the same --report and "
+        "--telegraphic) adds them later",
+    )
+    parser.add_argument(
         "--tune-only",
         action="store_true",
         help="keep the weights in --out; tune its threshold and report again (after a change to "
         "how the shield reads texts)",
     )
     args = parser.parse_args(argv)
-    config = TrainConfig() if args.epochs is None else TrainConfig(epochs=args.epochs)
+    config = TrainConfig(telegraphic=args.telegraphic)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
     corpora = load_corpora()
     started = time.perf_counter()
     if args.tune_only:
@@ -327,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             trained_seconds=trained,
             held_out_groups=args.held_out_groups,
             config=config,
+            retrain=not args.skip_retrainings,
         )
         print(f"report -> {args.report}")
 

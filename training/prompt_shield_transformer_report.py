@@ -39,6 +39,11 @@ from training.prompt_shield_transformer import TrainConfig, background_paragraph
 COMMAND = ".venv/bin/python -m training.prompt_shield_transformer"
 BENCHMARK_COMMAND = ".venv/bin/python -m benchmarks.prompt_shield --transformer --runs 20"
 TRADE_OFF_THRESHOLDS = (0.5, 0.7, 0.9, 0.95, 0.99)
+TELEGRAPHIC = (
+    "each labelled and everyday prompt also in telegraphic style (most articles, possessives\n"
+    "  and object pronouns dropped, `training/telegraphic.py`: S-Labs' test split is written so);\n"
+    "  "
+)
 
 
 class TransformerFlags:
@@ -108,6 +113,24 @@ def _trade_off(d: TransformerFlags, corpora: Corpora) -> list[str]:
     return lines
 
 
+def _quoted(text: str, limit: int = 110) -> str:
+    """`text` on one line, cut at `limit` characters, as inline code."""
+    flat = " ".join(text.split()).replace("`", "'")
+    return f"`{flat[:limit]}…`" if len(flat) > limit else f"`{flat}`"
+
+
+def _flagged_benign(d: TransformerFlags, corpora: Corpora) -> list[str]:
+    """Every benign test prompt the tier flags, so that a reader can judge the false positives
+    (some "benign" prompts of the corpora are harmful requests)."""
+    lines = []
+    for source in (SLABS, NEURALCHEMY):
+        texts = [e.text for e in corpora.test if e.source == source and e.label == 0]
+        flagged = [t for t, flag in zip(texts, d.flags(texts), strict=True) if flag]
+        listed = "; ".join(_quoted(t) for t in flagged) if flagged else "none"
+        lines.append(f"- **{source}** ({len(flagged)} of {len(texts)}): {listed}.")
+    return lines
+
+
 def _technical(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> list[str]:
     """Pasted documentation and code: benign, and full of the attackers' vocabulary."""
     held_out = _texts(corpora.background_held_out)
@@ -132,10 +155,12 @@ def write_report(
     trained_seconds: float,
     held_out_groups: bool = False,
     config: TrainConfig | None = None,
+    retrain: bool = True,
 ) -> None:
     """The report, with the retrainings of its "attack styles it never saw" section (two, or
-    seven with `held_out_groups`: each as long as the shipped model's training)."""
-    from training.prompt_shield_transformer_generalisation import generalisation
+    seven with `held_out_groups`: each as long as the shipped model's training). Without
+    `retrain` that section says it was not rerun and carries the previous one, marked as such."""
+    from training.prompt_shield_transformer_generalisation import generalisation, not_rerun
 
     started = time.perf_counter()
     d = TransformerFlags(model)
@@ -148,12 +173,18 @@ def write_report(
         "with_content": with_content(d, corpora),
         "everyday": _everyday(d, corpora),
         "hard": _hard_negatives(d, corpora),
+        "flagged_benign": _flagged_benign(d, corpora),
         "technical": _technical(d, linear, corpora),
         "obfuscation": _obfuscation(d, corpora),
     }
     latency = benchmark_table(run_benchmark((1_000, 10_000), runs=20, transformer=True))
     evaluated = time.perf_counter() - started
-    unseen = generalisation(corpora, held_out_groups=held_out_groups, config=config, shipped=model)
+    if retrain:
+        unseen = generalisation(
+            corpora, held_out_groups=held_out_groups, config=config, shipped=model
+        )
+    else:
+        unseen = not_rerun(path.read_text(encoding="utf-8") if path.exists() else "")
     text = TEMPLATE.format(
         summary=_summary(d, corpora, multilingual),
         command=COMMAND,
@@ -167,6 +198,7 @@ def write_report(
         everyday_train=len(corpora.everyday),
         background_paragraphs=len(background_paragraphs(corpora)),
         multilingual=_rate(multilingual),
+        telegraphic=TELEGRAPHIC if (config or TrainConfig()).telegraphic else "",
         trained_seconds=trained_seconds,
         evaluated_seconds=evaluated,
         machine=machine(),
@@ -211,7 +243,7 @@ the linear classifier.
   ({everyday_train:,}) of the everyday prompts, weighted ×4, and {background_paragraphs:,}
   paragraphs of half the background text (Python standard-library docs and code, so that
   `config`, `key` or a shell command do not read as an attack); cut to their first 128 tokens;
-  three epochs; {trained_seconds:.0f} s on this machine.
+  {telegraphic}three epochs; {trained_seconds:.0f} s on this machine.
 
 ## Test splits (never used for training or tuning)
 
@@ -250,6 +282,10 @@ Detected: **{multilingual}**. The base model was trained on English text only.
 ### Hard negatives
 
 {hard}
+
+### Benign test prompts flagged
+
+{flagged_benign}
 
 ### Technical text
 

@@ -14,9 +14,12 @@ from training.prompt_shield_data import (
     Example,
 )
 from training.prompt_shield_transformer_generalisation import (
+    COMMAND,
+    NOT_RERUN,
     SECTION,
     from_source,
     linear_rows,
+    not_rerun,
     replace_section,
     restricted,
     without_categories,
@@ -90,6 +93,24 @@ def test_the_section_replaces_the_note_that_stood_in_its_place_then_itself() -> 
     again = replace_section(first, f"{SECTION}\n\nrun two\n")
     assert "run one" not in again
     assert again == first.replace("run one", "run two")
+
+
+def test_a_report_without_retrainings_carries_the_previous_figures_marked_as_old() -> None:
+    previous = f"# Report\n\n{SECTION}\n\n| a | b |\n\n### Groups\n\nrow\n\n## Later\n\nx\n"
+    stand_in = not_rerun(previous)
+    assert stand_in.startswith("## Not measured here\n\nAttack styles it never saw: not measured")
+    assert "model this one replaced" in stand_in
+    assert stand_in.endswith("\n| a | b |\n\n#### Groups\n\nrow\n")
+    assert "Later" not in stand_in
+    # a second run without retrainings carries the same figures, not a note about a note
+    report = replace_section(previous, stand_in)
+    assert not_rerun(report) == stand_in
+    assert replace_section(report, not_rerun(report)) == report
+
+
+def test_a_report_without_retrainings_or_previous_figures_only_says_so() -> None:
+    assert not_rerun("# Report\n") == NOT_RERUN.format(command=COMMAND)
+    assert not_rerun(REPORT) == NOT_RERUN.format(command=COMMAND)
 
 
 def test_a_section_in_the_middle_keeps_what_follows() -> None:

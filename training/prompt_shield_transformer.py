@@ -311,9 +311,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--skip-retrainings",
         action="store_true",
-        help="leave out the report's retrainings (attack styles it never saw, about an hour); "
-        "training.prompt_shield_transformer_generalisation (given the same --report and "
-        "--telegraphic) adds them later",
+        help="leave out the report's retrainings (attack styles it never saw, about an hour): "
+        "with --tune-only the report keeps its section, else it carries the old figures marked "
+        "as the replaced model's until training.prompt_shield_transformer_generalisation (given "
+        "the same --report and --telegraphic) measures them",
     )
     parser.add_argument(
         "--tune-only",
@@ -349,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             held_out_groups=args.held_out_groups,
             config=config,
             retrain=not args.skip_retrainings,
+            same_weights=args.tune_only,
         )
         print(f"report -> {args.report}")
 

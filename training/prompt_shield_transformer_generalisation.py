@@ -247,10 +247,11 @@ NOT_RERUN = (
 CARRIED = "\nMeasured for the model this one replaced, and true of that model only:\n"
 
 
-def not_rerun(markdown: str) -> str:
+def not_rerun(markdown: str, *, same_weights: bool = False) -> str:
     """The section standing in for the retrainings when a report skips them: it says so and
     carries the previous report's figures (or what an earlier stand-in carried), marked as
-    belonging to the model they were measured on."""
+    belonging to the model they were measured on. With `same_weights` (the report is about the
+    model the previous one was about) a measured section is kept as it stands."""
     previous = re.search(
         r"^(" + "|".join(re.escape(h) for h in _REPLACED) + r")\n(.*?)(?=^## |\Z)",
         markdown,
@@ -260,6 +261,8 @@ def not_rerun(markdown: str) -> str:
     if previous is None:
         return note
     heading, body = previous.groups()
+    if heading == SECTION and same_weights:
+        return f"{SECTION}\n{body.rstrip()}\n"
     if heading != SECTION:
         _, found, carried = body.partition(CARRIED)
         return note + (CARRIED + carried.rstrip("\n") + "\n" if found else "")

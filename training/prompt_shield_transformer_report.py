@@ -156,10 +156,12 @@ def write_report(
     held_out_groups: bool = False,
     config: TrainConfig | None = None,
     retrain: bool = True,
+    same_weights: bool = False,
 ) -> None:
     """The report, with the retrainings of its "attack styles it never saw" section (two, or
     seven with `held_out_groups`: each as long as the shipped model's training). Without
-    `retrain` that section says it was not rerun and carries the previous one, marked as such."""
+    `retrain` that section says it was not rerun and carries the previous one, marked as such,
+    or keeps it as it stands if the report is about the same weights (`same_weights`)."""
     from training.prompt_shield_transformer_generalisation import generalisation, not_rerun
 
     started = time.perf_counter()
@@ -184,7 +186,8 @@ def write_report(
             corpora, held_out_groups=held_out_groups, config=config, shipped=model
         )
     else:
-        unseen = not_rerun(path.read_text(encoding="utf-8") if path.exists() else "")
+        previous = path.read_text(encoding="utf-8") if path.exists() else ""
+        unseen = not_rerun(previous, same_weights=same_weights)
     text = TEMPLATE.format(
         summary=_summary(d, corpora, multilingual),
         command=COMMAND,

@@ -108,6 +108,16 @@ def test_a_report_without_retrainings_carries_the_previous_figures_marked_as_old
     assert replace_section(report, not_rerun(report)) == report
 
 
+def test_a_report_again_on_the_same_weights_keeps_its_measured_section_as_it_stands() -> None:
+    previous = f"# Report\n\n{SECTION}\n\n| a | b |\n\n### Groups\n\nrow\n\n## Later\n\nx\n"
+    kept = not_rerun(previous, same_weights=True)
+    assert kept == f"{SECTION}\n\n| a | b |\n\n### Groups\n\nrow\n"
+    assert replace_section(previous, kept) == previous
+    # a stand-in stays a stand-in: its figures are still another model's
+    stand_in = replace_section(previous, not_rerun(previous))
+    assert not_rerun(stand_in, same_weights=True) == not_rerun(previous)
+
+
 def test_a_report_without_retrainings_or_previous_figures_only_says_so() -> None:
     assert not_rerun("# Report\n") == NOT_RERUN.format(command=COMMAND)
     assert not_rerun(REPORT) == NOT_RERUN.format(command=COMMAND)

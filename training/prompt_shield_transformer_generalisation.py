@@ -46,6 +46,11 @@ LINEAR_REPORT = Path("docs/safety-prompt-shield.md")
 PAIRS = ((SLABS, NEURALCHEMY), (NEURALCHEMY, SLABS))
 _REPLACED = (SECTION, "## Not measured here")
 """Headings of the section this module writes (and of the note that stood in its place)."""
+_SECTION_PATTERN = re.compile(
+    r"^(" + "|".join(re.escape(h) for h in _REPLACED) + r")\n(.*?)(?=^## |\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+"""That section, to its end: its heading and its body."""
 
 Keep = Callable[[Example], bool]
 Log = Callable[[str], None]
@@ -252,11 +257,7 @@ def not_rerun(markdown: str, *, same_weights: bool = False) -> str:
     carries the previous report's figures (or what an earlier stand-in carried), marked as
     belonging to the model they were measured on. With `same_weights` (the report is about the
     model the previous one was about) a measured section is kept as it stands."""
-    previous = re.search(
-        r"^(" + "|".join(re.escape(h) for h in _REPLACED) + r")\n(.*?)(?=^## |\Z)",
-        markdown,
-        re.MULTILINE | re.DOTALL,
-    )
+    previous = _SECTION_PATTERN.search(markdown)
     note = NOT_RERUN.format(command=COMMAND)
     if previous is None:
         return note
@@ -272,12 +273,8 @@ def not_rerun(markdown: str, *, same_weights: bool = False) -> str:
 def replace_section(markdown: str, section: str) -> str:
     """`markdown` with its "Attack styles it never saw" section (or the note that stood in its
     place) replaced by `section`, or `section` appended if it has neither."""
-    pattern = re.compile(
-        r"^(?:" + "|".join(re.escape(h) for h in _REPLACED) + r")\n.*?(?=^## |\Z)",
-        re.MULTILINE | re.DOTALL,
-    )
     body = section.rstrip("\n") + "\n"
-    match = pattern.search(markdown)
+    match = _SECTION_PATTERN.search(markdown)
     if match is None:
         return markdown.rstrip("\n") + "\n\n" + body
     following = "\n" if match.end() < len(markdown) else ""

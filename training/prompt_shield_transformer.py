@@ -9,6 +9,9 @@ two cores; needs the `train` and `shield-model` extras and peft):
         [--out src/sluicegate/safety/models/prompt_shield_transformer.safetensors] \\
         [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups]
 
+`--telegraphic` and `--padded` train candidates that were measured and left off (their
+`TrainConfig` fields say why).
+
 The report's section on attack styles never seen in training retrains the model twice more
 (once per corpus, about 40 minutes together; five more times, about 20 minutes each, with
 `--held-out-groups`) into temporary files; `training.prompt_shield_transformer_generalisation`
@@ -59,6 +62,7 @@ from sluicegate.safety.transformer_model import (
     load_transformer,
 )
 from sluicegate.safety.transformer_shield import TransformerPromptShield
+from training.padding import padded_copy
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example, fingerprint
 from training.prompt_shield_data import load_corpora as _load_corpora
 from training.telegraphic import telegraphic
@@ -94,6 +98,13 @@ class TrainConfig:
     mid-sentence into 1k tokens of prose was found 19% of the time instead of 46%, and
     multilingual injections 40% instead of 48%. Clipping the labelled prompts alone raised
     detection (89.5%, 93.1%) but flagged 2.56% of neuralchemy's benign test prompts."""
+    padded: bool = False
+    """Also train on half the labelled prompts put mid-sentence into background prose
+    (`training.padding`), so that an attack inside a pasted page is not diluted away. Off for
+    the shipped file. Measured with `telegraphic` (3,776 s here, threshold 0.9347): it brings
+    the padded attacks back from 19% to 49.5% (shipped 46.3%) and S-Labs test detection to
+    87.4% at 0.38% false positives, but neuralchemy falls to 90.4% at 1.8% and multilingual
+    injections to 41.2%: not a trade worth a new model."""
 
 
 def load_corpora() -> Corpora:
@@ -119,9 +130,15 @@ def _training_rows(corpora: Corpora, config: TrainConfig) -> list[tuple[str, int
             if (text := telegraphic(e.text)) != e.text
         ]
 
+    carriers = background_paragraphs(corpora) if config.padded else []
     return (
         [(e.text, e.label, 1.0) for e in corpora.train]
         + [(text, label, 1.0) for text, label in clipped(corpora.train)]
+        + [
+            (text, e.label, 1.0)
+            for e in corpora.train
+            if (text := padded_copy(e.text, carriers)) is not None
+        ]
         + [(e.text, 0, config.everyday_weight) for e in corpora.everyday]
         + [(text, 0, config.everyday_weight) for text, _ in clipped(corpora.everyday)]
         + [(text, 0, config.background_weight) for text in background_paragraphs(corpora)]
@@ -309,6 +326,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "shipped file: TrainConfig.telegraphic says why)",
     )
     parser.add_argument(
+        "--padded",
+        action="store_true",
+        help="also train on half the labelled prompts padded mid-sentence with background prose "
+        "(off for the shipped file: TrainConfig.padded says why)",
+    )
+    parser.add_argument(
         "--skip-retrainings",
         action="store_true",
         help="leave out the report's retrainings (attack styles it never saw, about an hour): "
@@ -323,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "how the shield reads texts)",
     )
     args = parser.parse_args(argv)
-    config = TrainConfig(telegraphic=args.telegraphic)
+    config = TrainConfig(telegraphic=args.telegraphic, padded=args.padded)
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
     corpora = load_corpora()

@@ -308,11 +308,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="retrain as `training.prompt_shield_transformer --telegraphic` does",
     )
+    parser.add_argument(
+        "--padded",
+        action="store_true",
+        help="retrain as `training.prompt_shield_transformer --padded` does",
+    )
     args = parser.parse_args(argv)
     section = generalisation(
         _load_corpora(),
         held_out_groups=args.held_out_groups,
-        config=TrainConfig(telegraphic=args.telegraphic),
+        config=TrainConfig(telegraphic=args.telegraphic, padded=args.padded),
         shipped=load_transformer(args.model),
         log=lambda line: print(line, file=sys.stderr, flush=True),
         progress=lambda text: _write(args.report, text),

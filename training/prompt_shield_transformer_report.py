@@ -44,6 +44,11 @@ TELEGRAPHIC = (
     "  and object pronouns dropped, `training/telegraphic.py`: S-Labs' test split is written so);\n"
     "  "
 )
+PADDED = (
+    "half the labelled prompts also put mid-sentence into background prose\n"
+    "  (`training/padding.py`: an attack inside a pasted page should not be diluted away);\n"
+    "  "
+)
 
 
 class TransformerFlags:
@@ -202,6 +207,7 @@ def write_report(
         background_paragraphs=len(background_paragraphs(corpora)),
         multilingual=_rate(multilingual),
         telegraphic=TELEGRAPHIC if (config or TrainConfig()).telegraphic else "",
+        padded=PADDED if (config or TrainConfig()).padded else "",
         trained_seconds=trained_seconds,
         evaluated_seconds=evaluated,
         machine=machine(),
@@ -246,7 +252,7 @@ the linear classifier.
   ({everyday_train:,}) of the everyday prompts, weighted ×4, and {background_paragraphs:,}
   paragraphs of half the background text (Python standard-library docs and code, so that
   `config`, `key` or a shell command do not read as an attack); cut to their first 128 tokens;
-  {telegraphic}three epochs; {trained_seconds:.0f} s on this machine.
+  {telegraphic}{padded}three epochs; {trained_seconds:.0f} s on this machine.
 
 ## Test splits (never used for training or tuning)
 

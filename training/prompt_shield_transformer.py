@@ -374,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             config=config,
             retrain=not args.skip_retrainings,
             same_weights=args.tune_only,
+            model_path=args.out,
         )
         print(f"report -> {args.report}")
 

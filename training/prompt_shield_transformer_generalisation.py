@@ -8,7 +8,8 @@ by the shipped rule on the kept validation data, and is measured with the detect
 gateway runs it (rules and model). About 10 to 20 minutes of training per run on two cores:
 
     .venv/bin/python -m training.prompt_shield_transformer_generalisation \\
-        [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups]
+        [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups] \\
+        [--model PATH --telegraphic --padded]  # a candidate's, trained with those flags
 
 replaces the report's section "## Attack styles it never saw", rewritten after every run so
 that a stopped run leaves what it measured.
@@ -252,13 +253,27 @@ NOT_RERUN = (
 CARRIED = "\nMeasured for the model this one replaced, and true of that model only:\n"
 
 
-def not_rerun(markdown: str, *, same_weights: bool = False) -> str:
-    """The section standing in for the retrainings when a report skips them: it says so and
-    carries the previous report's figures (or what an earlier stand-in carried), marked as
-    belonging to the model they were measured on. With `same_weights` (the report is about the
-    model the previous one was about) a measured section is kept as it stands."""
+def rerun_command(
+    config: TrainConfig, *, model: Path = MODEL_PATH, report: Path = REPORT_PATH
+) -> str:
+    """The command that measures this section for the model at `model`, trained with `config`,
+    into `report`: a candidate's report names the flags it needs, the shipped one none."""
+    parts = [COMMAND]
+    parts += ["--telegraphic"] if config.telegraphic else []
+    parts += ["--padded"] if config.padded else []
+    parts += [f"--model {model}"] if model.resolve() != MODEL_PATH.resolve() else []
+    parts += [f"--report {report}"] if report.resolve() != REPORT_PATH.resolve() else []
+    return " ".join(parts)
+
+
+def not_rerun(markdown: str, *, same_weights: bool = False, command: str = COMMAND) -> str:
+    """The section standing in for the retrainings when a report skips them: it says so, names
+    the `command` that measures them, and carries the previous report's figures (or what an
+    earlier stand-in carried), marked as belonging to the model they were measured on. With
+    `same_weights` (the report is about the model the previous one was about) a measured
+    section is kept as it stands."""
     previous = _SECTION_PATTERN.search(markdown)
-    note = NOT_RERUN.format(command=COMMAND)
+    note = NOT_RERUN.format(command=command)
     if previous is None:
         return note
     heading, body = previous.groups()

@@ -162,12 +162,18 @@ def write_report(
     config: TrainConfig | None = None,
     retrain: bool = True,
     same_weights: bool = False,
+    model_path: Path = MODEL_PATH,
 ) -> None:
     """The report, with the retrainings of its "attack styles it never saw" section (two, or
     seven with `held_out_groups`: each as long as the shipped model's training). Without
     `retrain` that section says it was not rerun and carries the previous one, marked as such,
-    or keeps it as it stands if the report is about the same weights (`same_weights`)."""
-    from training.prompt_shield_transformer_generalisation import generalisation, not_rerun
+    or keeps it as it stands if the report is about the same weights (`same_weights`); it names
+    the command that measures it for the model at `model_path`."""
+    from training.prompt_shield_transformer_generalisation import (
+        generalisation,
+        not_rerun,
+        rerun_command,
+    )
 
     started = time.perf_counter()
     d = TransformerFlags(model)
@@ -192,7 +198,8 @@ def write_report(
         )
     else:
         previous = path.read_text(encoding="utf-8") if path.exists() else ""
-        unseen = not_rerun(previous, same_weights=same_weights)
+        command = rerun_command(config or TrainConfig(), model=model_path, report=path)
+        unseen = not_rerun(previous, same_weights=same_weights, command=command)
     text = TEMPLATE.format(
         summary=_summary(d, corpora, multilingual),
         command=COMMAND,

@@ -13,6 +13,7 @@ from training.prompt_shield_data import (
     Corpora,
     Example,
 )
+from training.prompt_shield_transformer import REPORT_PATH, TrainConfig
 from training.prompt_shield_transformer_generalisation import (
     COMMAND,
     NOT_RERUN,
@@ -21,9 +22,12 @@ from training.prompt_shield_transformer_generalisation import (
     linear_rows,
     not_rerun,
     replace_section,
+    rerun_command,
     restricted,
     without_categories,
 )
+
+from sluicegate.safety.transformer_model import MODEL_PATH
 
 
 def _corpora() -> Corpora:
@@ -153,3 +157,23 @@ def test_the_linear_tiers_figures_are_read_from_its_report(tmp_path: Path) -> No
         "adversarial": ("79", "50.6% (40/79)", "94.9% (75/79)", "0.0% (0/390)"),
     }
     assert linear_rows(tmp_path / "missing.md") == {}
+
+
+def test_the_shipped_model_is_measured_by_the_plain_command() -> None:
+    assert rerun_command(TrainConfig()) == COMMAND
+    assert rerun_command(TrainConfig(), model=MODEL_PATH, report=REPORT_PATH) == COMMAND
+
+
+def test_a_candidate_is_measured_with_its_training_flags_model_and_report() -> None:
+    command = rerun_command(
+        TrainConfig(telegraphic=True, padded=True),
+        model=Path("/tmp/candidate.safetensors"),
+        report=Path("/tmp/candidate.md"),
+    )
+    assert command == (
+        f"{COMMAND} --telegraphic --padded --model /tmp/candidate.safetensors "
+        "--report /tmp/candidate.md"
+    )
+    stand_in = not_rerun("# Report\n", command=command)
+    assert stand_in == NOT_RERUN.format(command=command)
+    assert "--padded --model /tmp/candidate.safetensors" in stand_in

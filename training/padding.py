@@ -29,6 +29,8 @@ def padded_copy(text: str, carriers: Sequence[str]) -> str | None:
         return None
     before, after = rng.randint(*BEFORE), rng.randint(*AFTER)
     words: list[str] = []
-    while len(words) < before + after:
+    for _ in range(before + after):  # each pick adds a word unless its carrier is blank
+        if len(words) >= before + after:
+            break
         words.extend(rng.choice(carriers).split())
     return " ".join([*words[:before], text.strip(), *words[before : before + after]])

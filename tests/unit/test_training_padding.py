@@ -42,6 +42,12 @@ def test_nothing_to_pad_with_gives_no_copy() -> None:
     assert all(padded_copy(p, ()) is None for p in PROMPTS)
 
 
+def test_blank_carriers_leave_the_prompt_alone_instead_of_looping() -> None:
+    assert {padded_copy(p, ("  ", "\n")) for p in PROMPTS} == {None, *PROMPTS} - {
+        p for p in PROMPTS if padded_copy(p, CARRIERS) is None
+    }
+
+
 def test_the_transformer_trainer_adds_copies_with_their_labels_only_when_asked() -> None:
     labelled = tuple(
         Example(p, n % 2, SLABS if n % 3 else NEURALCHEMY) for n, p in enumerate(PROMPTS[:40])

@@ -130,18 +130,18 @@ def _training_rows(corpora: Corpora, config: TrainConfig) -> list[tuple[str, int
             if (text := telegraphic(e.text)) != e.text
         ]
 
-    carriers = background_paragraphs(corpora) if config.padded else []
+    paragraphs = background_paragraphs(corpora)
     return (
         [(e.text, e.label, 1.0) for e in corpora.train]
         + [(text, label, 1.0) for text, label in clipped(corpora.train)]
         + [
             (text, e.label, 1.0)
-            for e in corpora.train
-            if (text := padded_copy(e.text, carriers)) is not None
+            for e in (corpora.train if config.padded else ())
+            if (text := padded_copy(e.text, paragraphs)) is not None
         ]
         + [(e.text, 0, config.everyday_weight) for e in corpora.everyday]
         + [(text, 0, config.everyday_weight) for text, _ in clipped(corpora.everyday)]
-        + [(text, 0, config.background_weight) for text in background_paragraphs(corpora)]
+        + [(text, 0, config.background_weight) for text in paragraphs]
     )
 
 

@@ -9,6 +9,10 @@ non-word characters (`[\\W_]{1,4}`), so `ignore all previous` also matches `igno
 previous`. Each rule names `triggers`: words one of which every match contains. A rule's regex
 runs only when a trigger is among the text's tokens, which keeps the cost of a dozen rules on a
 benign page close to one set intersection each.
+
+Requests that name no owner ("show configuration", "disable content filters") mean the
+assistant's own only when nothing else is asked: their rules match a whole prompt (`\\A` to
+`\\Z`) or a noun phrase that ends there, never the same words about something else.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ _WORD_END = re.compile(r"\W")
 MAX_REGIONS = 16
 """More trigger occurrences than this and one scan of the whole text is cheaper."""
 MAX_MATCHES = 16
+"""Spans reported per rule and text: enough to locate, bounded for hostile input."""
 MAX_MENTION_CHECKS = 64
 """Matches per rule and text that may be excused as mentions; a text repeating an attack phrase
 more often than this is treated as saying it (and stays linear in time)."""
-"""Spans reported per rule and text: enough to locate, bounded for hostile input."""
+WHOLE_MAX = 400
+"""Characters a whole-prompt rule's match can span: its words, gaps and tail are bounded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,10 @@ class Rule:
     literals: tuple[str, ...] = ()
     """Instead of trigger words: substrings one of which every match contains (for patterns
     made of punctuation, such as chat-template tokens); the pattern then scans the whole text."""
+    whole: bool = False
+    """The pattern matches only a whole short text (it begins with `\\A`, ends with `\\Z` and
+    spans at most `WHOLE_MAX` characters): tried once at the start, and not at all on a longer
+    text."""
 
     def finditer(self, text: str, words: frozenset[bytes] | set[bytes]) -> Iterator[re.Match[str]]:
         """Matches in `text`, whose token set is `words`.
@@ -52,6 +62,8 @@ class Rule:
         100-250 µs on 4,500 characters for patterns that start with a word alternation, while
         `str.find` locates a word in a few.
         """
+        if self.whole and len(text) > WHOLE_MAX:
+            return
         if self.literals:
             if any(literal in text for literal in self.literals):
                 yield from self.pattern.finditer(text)
@@ -67,7 +79,7 @@ class Rule:
                 regions.append((max(0, at - REACH), at + len(needle) + REACH))
                 at = text.find(needle, at + len(needle))
         if len(regions) > MAX_REGIONS:
-            yield from self.pattern.finditer(text)
+            yield from self._scan(text, 0, len(text))
             return
         regions.sort()
         start, end = regions[0]
@@ -82,6 +94,9 @@ class Rule:
         if end < len(text):
             stop = _WORD_END.search(text, end)
             end = stop.start() if stop else len(text)
+        if self.whole:
+            match = self.pattern.match(text, 0, end) if start == 0 else None
+            return iter((match,) if match else ())
         return self.pattern.finditer(text, start, end)
 
 
@@ -92,6 +107,7 @@ def _rule(
     *,
     requires: str = "",
     literals: tuple[str, ...] = (),
+    whole: bool = False,
 ) -> Rule:
     return Rule(
         name,
@@ -99,6 +115,7 @@ def _rule(
         frozenset(word.encode() for word in triggers.split()),
         frozenset(word.encode() for word in requires.split()),
         literals,
+        whole,
     )
 
 
@@ -217,6 +234,113 @@ _EXTRACTION_GLUED = " ".join(
 )
 """`systemprompt`, `preprompt`: the two words written as one token."""
 
+_SELF = (
+    "system prompt|prompt|instructions|guidelines|rules|configuration|config|setup"
+    "|initiali[sz]ation|parameters|directives|programming|restrictions|constraints"
+)
+"""What an assistant is set up with: asked for with no owner named, it means the assistant's."""
+_SELF_TRIGGERS = (
+    "prompt instructions guidelines rules configuration config setup initialization "
+    "initialisation parameters directives programming restrictions constraints"
+)
+_PRIVATE = "system prompt|guidelines|setup|initiali[sz]ation|directives|programming"
+"""The part of `_SELF` a user rarely pastes and then asks to reformat ("format the instructions
+as a list" follows a pasted recipe; "format setup as a diagram" has nothing else to refer to)."""
+_DISCLOSE = (
+    "show|reveal|display|print|output|dump|share|leak|expose|disclose|recite|export|divulge"
+    "|unveil|spell out|write out|type out|read out"
+)
+_RENDER = (
+    "format|structure|encode|present|sketch|tabulate|render|diagram|visuali[sz]e|insert"
+    "|inserting|embed|embedding|append|seriali[sz]e"
+)
+"""Verbs asking for a thing in another shape, which with no owner named can only be the
+assistant's own: not the ones users apply to what they pasted ("translate guidelines into
+French"), which count only with "your" (`_TRANSFORM`)."""
+_TRANSFORM = "convert|list|summari[sz]e|translate|paraphrase|outline|rewrite|transcribe"
+_NOT_ASKING = (
+    r"(?!(?:how|why|what|when|where|which|who|whom|is|are|was|were|does|do|did|can|could"
+    r"|should|would|will|may|might|must|explain|interpret|describe|never|don t|dont|not|no)\b)"
+)
+_BARE_START = rf"\A\W{{0,8}}{_NOT_ASKING}(?:please )?(?:\w{{1,20}} ){{0,3}}?"
+"""A whole prompt that is the request: a short lead-in ("for testing purposes", "admin
+override initiated") but no question word, which would make it a question about the topic."""
+_OWNER = "(?:your|its|all your|all of your|your full|your complete|your entire|your exact) "
+_BARE_SELF = _SELF.replace("|rules", "")
+"""Asked for with no owner at all: not "rules", which a game or a form has ("show rules")."""
+_BARE_TAIL = (
+    r"(?: (?:as|into|like) [^\n]{1,40}| in (?:a |an |the )?(?:list|table|json|yaml|xml"
+    r"|markdown|code|base64|bullets?|points|detail|full|plain|simple|easy|order|reverse|summary"
+    r"|one|numbered|\w{1,20} (?:format|form|terms|language|style|words))\b[^\n]{0,30}"
+    r"| (?:using|without|verbatim|now|immediately|please|here|below|then|for me|for us|to me"
+    r"|to us)\b[^\n]{0,40})?\W{0,8}\Z"
+)
+"""At most a format, manner or urgency after the noun ("as a diagram", "in plain words",
+"now"), then the end of the text: "show configuration in nginx" asks about something else.
+Bounded well under `REACH`, so a match ending at a scan region's end is the text's end."""
+_GERUNDS = (
+    "showing|revealing|disclosing|exposing|displaying|leaking|dumping|divulging|unveiling"
+    "|seeing|viewing|extracting|retrieving"
+)
+_BARE_SELF_END = (
+    r"(?=\W{0,8}\Z|[.!?,;:]| (?:is|was|were|are|would|could|will|might|may|should|causes?"
+    r"|helps?|benefits?|seems?|feels?|sounds?|makes?|matters?|proves?|shows?|sets?|leads?"
+    r"|has|have|does|did|before|again|here|now|to (?:me|us|users|everyone)|with (?:me|us"
+    r"|users))\b)"
+)
+"""After a bare noun, the end of its phrase: "revealing setup would set the standard" speaks of
+the assistant's, "revealing setup details to attackers" of something else."""
+_OTHER_SELVES = (
+    "(?:other|alternate|alternative|different|parallel|prototype|test|previous|earlier|older"
+    "|newer|future|beta|another|sibling|cloned?) (?:versions?|instances?|deployments?|copies"
+    "|models?|you|iterations?|builds?|releases?)"
+)
+
+_PHRASE_END = (
+    r"(?=\W{0,8}\Z|[.!?,;:]| (?:and|now|temporarily|completely|entirely|immediately|just"
+    r"|for (?:me|us|once|a moment|(?:this|the|my) (?:query|request|question|conversation|session"
+    r"|chat))|this time|one time|once|please|so|to help|then|too|also|while|again|altogether"
+    r"|forever|permanently|verbatim|word for word|in full|at (?:the )?(?:end|start|beginning"
+    r"|top|bottom)|first|here|below|exactly|precisely|including|without)\b)"
+)
+"""Where a noun phrase asked for with no owner ends: "disable content filters now" is about the
+assistant's, "disable content filters for this domain" about something else's."""
+_NOT_REPORTED = "".join(
+    r"(?<!" + words.replace(" ", r"\x20") + r"\x20)"
+    for words in (
+        "try to", "tries to", "trying to", "tried to", "attempt to", "attempts to",
+        "attempting to", "way to", "ways to", "how to", "instructions to", "prompt to",
+        "prompts to",
+    )
+)  # fmt: skip
+"""Before a verb: "ways users try to bypass content filters" reports an attempt, it makes none."""
+_OUTPUTS = "responses|answers|behaviou?r|outputs?|replies"
+_OWNERLESS_BYPASS = (
+    "bypass|disable|ignore|override|circumvent|suspend|deactivate|turn off|switch off|forget"
+    "|abandon|set aside|evade|disregard"
+)
+
+_MEASURED = (
+    "system prompt|prompt|instructions|guidelines|initiali[sz]ation|configuration text"
+    "|initiali[sz]ation text|parameters|directives|rules"
+)
+"""What a measuring question asks about ("what is length of initialization"): not "setup" or
+"training", which have lengths and steps of their own ("how long is training")."""
+_UNITS = (
+    "characters|chars|words|lines|tokens|rules|sentences|paragraphs|guidelines|instructions"
+    "|items|sections|parts|steps"
+)
+_PRIVATE_NOUN = "system prompt|prompt|initiali[sz]ation|guidelines|directives|programming"
+_IN_OTHER_WORDS = (
+    r"(?:simply|briefly|in (?:easy|simple|plain|everyday|basic|layman s?|lay|your own|other"
+    r"|different) (?:terms|words|language)|(?:for|to) (?:a |an )?(?:beginner|newcomer|novice"
+    r"|child|kid|layman|layperson|five year old|stakeholders|audit|auditors|outsider)s?|as if "
+    r"(?:explaining |talking )?to (?:a )?(?:child|kid|beginner|newcomer)|without (?:directly )?"
+    r"(?:quoting|citing|repeating|revealing)(?: it| them)?|using (?:different|other|your own) "
+    r"(?:phrasing|words|wording))"
+)
+"""Asking for it retold rather than quoted, the way round a refusal to recite it."""
+
 DIRECT_RULES: tuple[Rule, ...] = (
     _rule(
         "ignore_instructions",
@@ -299,6 +423,19 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "principles ethics morals training conditioning moderation instructions directives",
     ),
     _rule(
+        "bypass_safety",
+        rf"{_NOT_REPORTED}\b(?:{_OWNERLESS_BYPASS}) (?:all |any |of |the )*(?:content |safety "
+        r"|ethical |moral |security |programmed |built-in |current |existing |default )*"
+        r"(?:filters|filtering|guardrails|restrictions|safeguards|safety (?:measures|features"
+        r"|filters|protocols|guidelines|training|rules|settings)|censorship|alignment|programming"
+        r"|guidelines|limitations|training|moderation|directives|ethics|morals|constraints"
+        r"|content polic(?:y|ies)|training (?:guidelines|limitations|restrictions|rules))"
+        rf"{_PHRASE_END}",
+        "filters filtering guardrails restrictions safeguards safety censorship alignment "
+        "programming guidelines limitations training moderation directives ethics morals "
+        "constraints policy policies",
+    ),
+    _rule(
         "system_prompt_extraction",
         r"\b(?:reveal|print|show|display|output|repeat|tell|give|share|leak|dump|disclose|expose"
         r"|write|list|recite|provide|return|echo|spell out|type out|copy|paste|send|state|what"
@@ -312,6 +449,17 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|rules|guidelines|settings|context|setup)\b",
         _EXTRACTION_FIRST + _EXTRACTION_GLUED,
         requires=f"{_EXTRACTION_SECOND} {_EXTRACTION_GLUED}",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        r"\b(?:reveal|print|show|display|output|repeat|give|share|leak|dump|disclose|expose"
+        r"|recite|echo|spell out|type out|write out|send|provide|return) (?:me |us |out |back )*"
+        r"(?:all |entire |full |complete |exact |whole |verbatim |current |actual |real )*"
+        r"(?:hidden|secret|system|initial|internal|confidential|original|underlying|pre"
+        r"|developer|operator|core|initiali[sz]ation|startup|base) (?:system )?(?:prompt"
+        r"|instructions|message|directives|configuration|rules|guidelines|context|text"
+        rf"|initiali[sz]ation text){_PHRASE_END}",
+        "prompt instructions message directives configuration rules guidelines context text",
     ),
     _rule(
         "system_prompt_extraction",
@@ -330,6 +478,89 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|provided|using|following|operating under)\b",
         "instructions rules guidelines directives prompt",
         requires="what",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        rf"{_BARE_START}(?:{_DISCLOSE}) (?:me |us )?(?:{_OWNER}(?:{_SELF})|{_BARE_SELF})"
+        rf"{_BARE_TAIL}|{_BARE_START}(?:{_RENDER}) (?:{_OWNER})?(?:{_PRIVATE}){_BARE_TAIL}"
+        rf"|{_BARE_START}(?:{_TRANSFORM}|{_RENDER}) {_OWNER}(?:{_SELF}){_BARE_TAIL}",
+        _SELF_TRIGGERS,
+        whole=True,
+    ),
+    _rule(
+        "system_prompt_extraction",
+        rf"\b{_OTHER_SELVES} (?:would |could |might |will |can |do |does )?(?:show|share|reveal"
+        r"|disclose|expose|display|leak|tell|explain|describe|output) (?:me |us )?(?:about "
+        rf"|their |your |its )?(?:{_SELF}|training)\b",
+        "other alternate alternative different parallel prototype test previous earlier older "
+        "newer future beta another sibling clone cloned",
+        requires="show share reveal disclose expose display leak tell explain describe output",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        r"\b(?:guidelines?|instructions?|initiali[sz]ation|configuration|setup|parameters?"
+        r"|directives?|rules) (?:revelation|disclosure|exposure|unveiling)\b"
+        r"|\b(?:guidelines?|instructions?|initiali[sz]ation|setup|directives?) sharing\b"
+        rf"|\b(?:{_GERUNDS}) (?:(?:your|its|the (?:hidden|secret|internal|full)) "
+        rf"(?:{_SELF}|training)|(?:{_SELF}){_BARE_SELF_END})\b",
+        f"revelation disclosure exposure unveiling sharing {_GERUNDS.replace('|', ' ')}",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        r"\b(?:(?:explain|describe|tell|list|detail|summari[sz]e|show) (?:me |us )?(?:precisely "
+        r"|exactly |in detail |briefly )?)?what (?:(?:\w+ )?(?:forms|constitutes|defines|makes up"
+        r"|shapes|characteri[sz]es|distinguishes|composes|comprises|is in|is inside|goes into"
+        rf"|is unique about|makes|contains) (?:your (?:{_SELF})\b|(?:{_BARE_SELF}){_BARE_TAIL})"
+        rf"|your (?:{_SELF}) (?:contains?|says?|tells? you|states?|instructs?|includes?"
+        r"|looks? like)\b)"
+        r"|\b(?:first|last|final|opening|initial|next|second|third|\d+(?:st|nd|rd|th)|one|any"
+        r"|some|each|a single) (?:\w+ )?"
+        r"(?:words?|lines?|sentences?|instructions?|guidelines?|rules?|paragraphs?|characters?"
+        rf"|tokens?) (?:of|in|from) your (?:{_SELF})\b"
+        r"|\b(?:scope|contents?|text|wording|exact words|full text|length|structure) of your "
+        r"(?:system )?(?:prompt|instructions|initiali[sz]ation|configuration|guidelines)\b"
+        r"|\b(?:authentic|realistic|actual|exact|real|genuine|verbatim) (?:verbatim )?(?:example"
+        r"|text|copy|wording|contents?) of (?:a |the |your )?(?:vulnerable |target |real |actual "
+        r"|live |deployed |production |own )?(?:system )?prompt\b",
+        _SELF_TRIGGERS,
+        requires="your what authentic realistic actual exact real genuine verbatim",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        rf"\b(?:{_DISCLOSE}|explain|describe|detail|tell (?:me |us )?about) (?:me |us )?(?:the )?"
+        r"(?:\w+ )?(?:framework|design|blueprint|logic|rules|mechanism|text|instructions"
+        r"|principles|directives|guidelines|policy|policies) (?:shaping|behind|governing|guiding"
+        r"|driving|controlling|steering|that (?:shapes?|determines?|governs?|guides?|controls?"
+        r"|drives?|steers?)) (?:(?:\w+ ){0,3}?(?:your|its|the (?:ai|assistant|model) s) "
+        rf"(?:{_OUTPUTS})\b|(?:{_OUTPUTS}){_PHRASE_END})"
+        r"|\b(?:text|words|message|messages|instructions|content) (?:that )?(?:appears?|appeared"
+        r"|comes?|came|is|was|were|sits?|precedes?|preceded) (?:before|above|prior to|ahead of) "
+        r"(?:our |this |the |my )?(?:conversation|chat|exchange|dialogue|discussion|session)\b",
+        "responses answers behavior behaviour output outputs replies conversation chat exchange "
+        "dialogue discussion session",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        r"\A\W{0,8}(?:what (?:is|s|are)|whats|tell (?:me |us )?|give (?:me |us )?|estimate|count) "
+        r"(?:the )?(?:exact |total |approximate )?(?:length|scope|size|word count|character count"
+        rf"|token count|line count|number of (?:{_UNITS})|(?:first|last|final|opening|initial) "
+        r"(?:\w{1,20} ){0,2}?(?:words?|lines?|sentences?|instructions?|guidelines?|rules?"
+        rf"|characters?|tokens?)) (?:of|in|from) (?:your )?(?:{_MEASURED}){_BARE_TAIL}"
+        rf"|\A\W{{0,8}}how (?:many (?:{_UNITS}) (?:are |is )?(?:there )?(?:in|of) (?:your )?"
+        rf"(?:{_MEASURED})|(?:long|big|large|comprehensive|detailed|strict|extensive) (?:is|are) "
+        rf"(?:your )?(?:{_MEASURED})){_BARE_TAIL}"
+        r"|\A\W{0,8}(?:please )?(?:explain|describe|summari[sz]e|tell (?:me |us )?about|paraphrase"
+        rf"|convey|characteri[sz]e) (?:your )?(?:{_PRIVATE_NOUN}) {_IN_OTHER_WORDS}\W{{0,8}}\Z",
+        _SELF_TRIGGERS + " text",
+        whole=True,
+    ),
+    _rule(
+        "system_prompt_extraction",
+        r"\b(?:reveal|leak|dump|expose|disclose|display|show|share) (?:the |my |your )?"
+        r"(?:system prompt|prompt|instructions|initiali[sz]ation text|initiali[sz]ation|guidelines"
+        r"|setup config|prompt content|hidden prompt|config|configuration|rules|setup)(?: now)?"
+        r"\W{0,2}\(",
+        "reveal leak dump expose disclose display show share",
     ),
     _rule(
         "chat_template_tokens",

@@ -2,11 +2,12 @@
 """The prompt shield called a fixed number of times on one 1k-token text: a driver for counting
 instructions, which stay repeatable where wall-clock time on a shared machine does not.
 
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \\
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \\
         .venv/bin/python -m benchmarks.shield_calls --text mixed --calls 10
 
 Run it with `--calls 0` too: the difference between the two totals, divided by the calls, is
 the instructions per call, without start-up (imports, compiling the rules, loading the model).
+A fixed hash seed keeps the count repeatable (set and dict order follow it).
 Texts: `mixed` is the user message of `benchmarks.safety_overhead` (prose, a quarter technical
 sentences, some contact details), `prose` and `technical` those of `benchmarks.prompt_shield`.
 """

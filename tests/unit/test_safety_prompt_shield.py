@@ -206,6 +206,13 @@ def test_requests_for_the_assistants_own_setup_are_extraction(text: str) -> None
         "What is the length of the prompt I pasted below?",
         "How many words are in this prompt: write a haiku about autumn",
         "Explain prompt engineering simply",
+        "Disable content filtering for this domain",
+        "Should the government lift restrictions now?",
+        "What are common ways users try to bypass content filters?",
+        "Write a story about a prompt that contains instructions to ignore restrictions",
+        "Disable safety features on the old lathe",
+        "Show system settings",
+        "Explain the logic behind the answers in this quiz",
     ],
 )
 def test_the_same_words_about_something_else_pass(text: str) -> None:
@@ -224,22 +231,6 @@ def test_the_same_words_about_something_else_pass(text: str) -> None:
 def test_telegraphic_overrides_are_caught_without_an_owner(text: str) -> None:
     """S-Labs' test split drops "your" ("bypass restrictions"): a rule needing it misses them."""
     assert labels(RULES_ONLY(text)) == {"bypass_safety"}
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Disable content filtering for this domain",
-        "Should the government lift restrictions now?",
-        "What are common ways users try to bypass content filters?",
-        "Write a story about a prompt that contains instructions to ignore restrictions",
-        "Disable safety features on the old lathe",
-        "Show system settings",
-        "Explain the logic behind the answers in this quiz",
-    ],
-)
-def test_owner_less_overrides_of_something_else_pass(text: str) -> None:
-    assert RULES_ONLY(text) == Verdict()
 
 
 def test_a_whole_prompt_rule_needs_the_texts_end_not_a_scan_regions() -> None:

@@ -61,9 +61,9 @@ from sluicegate.safety.classifier import (
     window_features,
 )
 from sluicegate.safety.document_shield import DocumentShield
-from sluicegate.safety.injection_rules import without_quoted_mentions
 from sluicegate.safety.normalize import normalize
 from sluicegate.safety.prompt_shield import PARAGRAPH_BREAK, PromptShield
+from sluicegate.safety.rule_engine import without_quoted_mentions
 from training.prompt_shield_data import (
     BACKGROUND,
     NEURALCHEMY,

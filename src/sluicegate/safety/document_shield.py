@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from sluicegate.safety.classifier import LinearModel, load_model, sigmoid
-from sluicegate.safety.injection_rules import DIRECT_RULES, INDIRECT_RULES, Rule
+from sluicegate.safety.injection_rules import DIRECT_RULES, INDIRECT_RULES
 from sluicegate.safety.normalize import normalize
 from sluicegate.safety.prompt_shield import (
     CLASSIFIER_LABEL,
@@ -28,6 +28,7 @@ from sluicegate.safety.prompt_shield import (
     hidden_spans,
     scan,
 )
+from sluicegate.safety.rule_engine import Rule
 from sluicegate.safety.verdict import CLEAN, DETECTED, Category, Finding, Span, Verdict
 
 __all__ = ["DocumentShield", "chunks", "exfiltration_spans"]

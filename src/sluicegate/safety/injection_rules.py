@@ -2,13 +2,7 @@
 
 Precision comes first: the classifier covers recall, so a rule exists only for phrasings that
 benign prompts do not use. Every rule has zero hits on the benign train and validation prompts of
-both training corpora (the tests check it).
-
-Patterns are written with a plain space between words; a space stands for a short gap of
-non-word characters (`[\\W_]{1,4}`), so `ignore all previous` also matches `ignore_all -
-previous`. Each rule names `triggers`: words one of which every match contains. A rule's regex
-runs only when a trigger is among the text's tokens, which keeps the cost of a dozen rules on a
-benign page close to one set intersection each.
+both training corpora (the tests check it). How rules run is in `rule_engine`.
 
 Requests that name no owner ("show configuration", "disable content filters") mean the
 assistant's own only when nothing else is asked: their rules match a whole prompt (`\\A` to
@@ -17,338 +11,52 @@ assistant's own only when nothing else is asked: their rules match a whole promp
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
-__all__ = ["DIRECT_RULES", "INDIRECT_RULES", "Rule", "matches"]
-
-_GAP = r"[\W_]{1,4}"
-REACH = 256
-"""Characters a match may extend before or after a trigger word (the longest rule is shorter)."""
-_WORD_END = re.compile(r"\W")
-MAX_REGIONS = 16
-"""More trigger occurrences than this and one scan of the whole text is cheaper."""
-MAX_MATCHES = 16
-"""Spans reported per rule and text: enough to locate, bounded for hostile input."""
-MAX_MENTION_CHECKS = 64
-"""Matches per rule and text that may be excused as mentions; a text repeating an attack phrase
-more often than this is treated as saying it (and stays linear in time)."""
-WHOLE_MAX = 400
-"""Characters a whole-prompt rule's match can span: its words, gaps and tail are bounded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A named pattern and the words (as UTF-8 tokens) one of which any match contains."""
-
-    name: str
-    pattern: re.Pattern[str]
-    triggers: frozenset[bytes]
-    requires: frozenset[bytes] = frozenset()
-    """A second word set, one of which every match also contains (checked, not searched for)."""
-    literals: tuple[str, ...] = ()
-    """Instead of trigger words: substrings one of which every match contains (for patterns
-    made of punctuation, such as chat-template tokens); the pattern then scans the whole text."""
-    whole: bool = False
-    """The pattern matches only a whole short text (it begins with `\\A`, ends with `\\Z` and
-    spans at most `WHOLE_MAX` characters): tried once at the start, and not at all on a longer
-    text."""
-
-    def finditer(self, text: str, words: frozenset[bytes] | set[bytes]) -> Iterator[re.Match[str]]:
-        """Matches in `text`, whose token set is `words`.
-
-        The pattern runs only around occurrences of its triggers: Python's regex engine spends
-        100-250 µs on 4,500 characters for patterns that start with a word alternation, while
-        `str.find` locates a word in a few.
-        """
-        if self.whole and len(text) > WHOLE_MAX:
-            return
-        if self.literals:
-            if any(literal in text for literal in self.literals):
-                yield from self.pattern.finditer(text)
-            return
-        present = self.triggers.intersection(words)
-        if not present or (self.requires and self.requires.isdisjoint(words)):
-            return
-        regions: list[tuple[int, int]] = []
-        for trigger in present:
-            needle = trigger.decode("utf-8", "replace")
-            at = text.find(needle)
-            while at >= 0 and len(regions) <= MAX_REGIONS:
-                regions.append((max(0, at - REACH), at + len(needle) + REACH))
-                at = text.find(needle, at + len(needle))
-        if len(regions) > MAX_REGIONS:
-            yield from self._scan(text, 0, len(text))
-            return
-        regions.sort()
-        start, end = regions[0]
-        for lo, hi in regions[1:]:
-            if lo > end:
-                yield from self._scan(text, start, end)
-                start = lo
-            end = max(end, hi)
-        yield from self._scan(text, start, end)
-
-    def _scan(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
-        if end < len(text):
-            stop = _WORD_END.search(text, end)
-            end = stop.start() if stop else len(text)
-        if self.whole:
-            match = self.pattern.match(text, 0, end) if start == 0 else None
-            return iter((match,) if match else ())
-        return self.pattern.finditer(text, start, end)
-
-
-def _rule(
-    name: str,
-    pattern: str,
-    triggers: str,
-    *,
-    requires: str = "",
-    literals: tuple[str, ...] = (),
-    whole: bool = False,
-) -> Rule:
-    return Rule(
-        name,
-        re.compile(pattern.replace(" ", _GAP), re.MULTILINE),
-        frozenset(word.encode() for word in triggers.split()),
-        frozenset(word.encode() for word in requires.split()),
-        literals,
-        whole,
-    )
-
-
-def matches(
-    rules: Iterable[Rule], text: str, words: frozenset[bytes] | set[bytes]
-) -> Iterator[tuple[Rule, re.Match[str]]]:
-    """Every rule's matches in `text` that are not mentions (at most `MAX_MATCHES` per rule)."""
-    for rule in rules:
-        count = checked = 0
-        for match in rule.finditer(text, words):
-            checked += 1
-            if checked <= MAX_MENTION_CHECKS and is_mention(text, match.start(), match.end()):
-                continue
-            yield rule, match
-            count += 1
-            if count >= MAX_MATCHES:
-                break
-
-
-_QUOTED = re.compile(
-    '"[^"\n]{1,400}"|“[^”\n]{1,400}”|‘[^’\n]{1,400}’|«[^»\n]{1,400}»|`[^`\n]{1,400}`'
-    "|(?<!\\w)'[^'\n]{1,400}?'(?!\\w)"
-)
-_MENTION_CUE = re.compile(
-    r"\b(?:phrases?|the (?:words?|term|string|sentence|command|line)|such as|e\.g|for example"
-    r"|for instance|called|known as|means?|mean by|meaning of|explain\w*|interpret\w*"
-    r"|assess\w*|response to|reaction to|make of|think (?:of|about)|opinion (?:of|on|about)"
-    r"|is this (?:a|an)|classify|how (?:to|do|does|did|can|could|would|might|should)"
-    r"|difference between|different from|do not explain|never tell)\b[^.!?\n]*$"
-)
-_CUE_WINDOW = 160
-_QUOTE_REACH = 1_000
-"""How far around a match to look for the quotes that would make it a mention."""
-
-
-def without_quoted_mentions(text: str) -> str:
-    """`text` with every quotation that follows a mention cue in its sentence ("phrases like
-    "…"", "such as "…"") blanked out: what the classifier reads, so that an article quoting
-    attacks is judged by its own words. Quotes with no cue before them stay."""
-    parts: list[str] = []
-    last = 0
-    position = 0
-    while (opening := _QUOTE_OPENING.search(text, position)) is not None:
-        quote = _QUOTED.match(text, opening.start())
-        if quote is None:
-            position = opening.end()
-            continue
-        position = quote.end()
-        line_start = text.rfind("\n", 0, quote.start()) + 1
-        window = max(line_start, quote.start() - _CUE_WINDOW)
-        if _MENTION_CUE.search(text, window, quote.start()):
-            parts.append(text[last : quote.start()])
-            parts.append(" ")
-            last = quote.end()
-    if not parts:
-        return text
-    parts.append(text[last:])
-    return "".join(parts)
-
-
-_QUOTE_OPENING = re.compile("[\"“‘«`']")
-"""Where a `_QUOTED` match can start: found by a one-character search, which is much faster
-than letting the alternation try every position."""
-
-
-def is_mention(text: str, start: int, end: int) -> bool:
-    """Whether `text[start:end]` is talked about rather than said: quoted, or after a cue such
-    as "the phrase", "how to" or "is this a" in the same sentence.
-
-    A quote around (nearly) the whole text is no mention: prompts often arrive quoted.
-    """
-    line_start = max(text.rfind("\n", 0, start) + 1, start - _QUOTE_REACH)
-    line_end = text.find("\n", end, end + _QUOTE_REACH)
-    line_end = min(len(text), end + _QUOTE_REACH) if line_end < 0 else line_end
-    content = len(text.strip())
-    for quote in _QUOTED.finditer(text, line_start, line_end):
-        if quote.start() <= start and end <= quote.end():
-            return quote.end() - quote.start() < 0.8 * content
-    return bool(_MENTION_CUE.search(text, max(line_start, start - _CUE_WINDOW), start))
-
-
-_OVERRIDE_VERBS = (
-    "ignore|ignoring|disregard|disregarding|forget|forgetting|overlook|bypass|override|overrule"
-    "|abandon|discard|neglect|dismiss|erase|set aside|put aside|throw away"
-    "|(?:stop|quit|cease) (?:following|obeying)|(?:do not|don t|dont|no longer) (?:follow|obey)"
-)
-_OVERRIDE_TRIGGERS = (
-    "ignore ignoring disregard disregarding forget forgetting overlook bypass override overrule "
-    "abandon discard neglect dismiss erase aside away following obeying follow obey"
-)
-_QUALIFIERS = (
-    "previous|prior|preceding|above|earlier|foregoing|former|initial|original|old|system"
-    "|all|your|any|every|existing|current|default|developer|safety|programmed|given"
-)
-_DETERMINERS = f"(?:{_QUALIFIERS}|the|my|its|these|those|that|this|of|other|such|above-mentioned)"
-_DIRECTIVES = (
-    "instructions?|rules|guidelines|directions|directives?|prompts?|commands|orders|constraints"
-    "|restrictions|programming|guardrails|polic(?:y|ies)|training|protocols|principles"
-    "|limitations|safeguards|filters|ethics|morals|moral code|context|conditioning|messages"
-)
-_AI = "ai|assistant|ai assistant|chatbot|bot|language model|llm|gpt|chatgpt|model|agent|ai agent"
-_UNBOUND = (
-    "unrestricted|unfiltered|uncensored|unbound|unconstrained|unaligned|jailbroken|amoral"
-    "|unethical|unchained|lawless|limitless"
+from sluicegate.safety.oblique_extraction_rules import OBLIQUE_EXTRACTION_RULES
+from sluicegate.safety.rule_engine import Rule, make_rule
+from sluicegate.safety.rule_words import (
+    AI_NAMES,
+    BARE_SELF,
+    BARE_SELF_END,
+    BARE_START,
+    BARE_TAIL,
+    DETERMINERS,
+    DIRECTIVES,
+    DISCLOSE,
+    EXTRACTION_FIRST,
+    EXTRACTION_GLUED,
+    EXTRACTION_SECOND,
+    GERUNDS,
+    IN_OTHER_WORDS,
+    MEASURED,
+    NOT_REPORTED,
+    OTHER_SELVES,
+    OUTPUTS,
+    OVERRIDE_TRIGGERS,
+    OVERRIDE_VERBS,
+    OWNER,
+    OWNERLESS_BYPASS,
+    PHRASE_END,
+    PRIVATE,
+    PRIVATE_NOUN,
+    QUALIFIERS,
+    RENDER,
+    SELF,
+    SELF_TRIGGERS,
+    TRANSFORM,
+    UNBOUND,
+    UNITS,
 )
 
-_EXTRACTION_FIRST = (
-    "system initial hidden secret original internal pre developer operator confidential core "
-    "underlying "
-)
-_EXTRACTION_SECOND = (
-    "prompt instructions message directives configuration rules guidelines settings context setup"
-)
-_EXTRACTION_GLUED = " ".join(
-    first + second for first in _EXTRACTION_FIRST.split() for second in _EXTRACTION_SECOND.split()
-)
-"""`systemprompt`, `preprompt`: the two words written as one token."""
-
-_SELF = (
-    "system prompt|prompt|instructions|guidelines|rules|configuration|config|setup"
-    "|initiali[sz]ation|parameters|directives|programming|restrictions|constraints"
-)
-"""What an assistant is set up with: asked for with no owner named, it means the assistant's."""
-_SELF_TRIGGERS = (
-    "prompt instructions guidelines rules configuration config setup initialization "
-    "initialisation parameters directives programming restrictions constraints"
-)
-_PRIVATE = "system prompt|guidelines|setup|initiali[sz]ation|directives|programming"
-"""The part of `_SELF` a user rarely pastes and then asks to reformat ("format the instructions
-as a list" follows a pasted recipe; "format setup as a diagram" has nothing else to refer to)."""
-_DISCLOSE = (
-    "show|reveal|display|print|output|dump|share|leak|expose|disclose|recite|export|divulge"
-    "|unveil|spell out|write out|type out|read out"
-)
-_RENDER = (
-    "format|structure|encode|present|sketch|tabulate|render|diagram|visuali[sz]e|insert"
-    "|inserting|embed|embedding|append|seriali[sz]e"
-)
-"""Verbs asking for a thing in another shape, which with no owner named can only be the
-assistant's own: not the ones users apply to what they pasted ("translate guidelines into
-French"), which count only with "your" (`_TRANSFORM`)."""
-_TRANSFORM = "convert|list|summari[sz]e|translate|paraphrase|outline|rewrite|transcribe"
-_NOT_ASKING = (
-    r"(?!(?:how|why|what|when|where|which|who|whom|is|are|was|were|does|do|did|can|could"
-    r"|should|would|will|may|might|must|explain|interpret|describe|never|don t|dont|not|no)\b)"
-)
-_BARE_START = rf"\A\W{{0,8}}{_NOT_ASKING}(?:please )?(?:\w{{1,20}} ){{0,3}}?"
-"""A whole prompt that is the request: a short lead-in ("for testing purposes", "admin
-override initiated") but no question word, which would make it a question about the topic."""
-_OWNER = "(?:your|its|all your|all of your|your full|your complete|your entire|your exact) "
-_BARE_SELF = _SELF.replace("|rules", "")
-"""Asked for with no owner at all: not "rules", which a game or a form has ("show rules")."""
-_BARE_TAIL = (
-    r"(?: (?:as|into|like) [^\n]{1,40}| in (?:a |an |the )?(?:list|table|json|yaml|xml"
-    r"|markdown|code|base64|bullets?|points|detail|full|plain|simple|easy|order|reverse|summary"
-    r"|one|numbered|\w{1,20} (?:format|form|terms|language|style|words))\b[^\n]{0,30}"
-    r"| (?:using|without|verbatim|now|immediately|please|here|below|then|for me|for us|to me"
-    r"|to us)\b[^\n]{0,40})?\W{0,8}\Z"
-)
-"""At most a format, manner or urgency after the noun ("as a diagram", "in plain words",
-"now"), then the end of the text: "show configuration in nginx" asks about something else.
-Bounded well under `REACH`, so a match ending at a scan region's end is the text's end."""
-_GERUNDS = (
-    "showing|revealing|disclosing|exposing|displaying|leaking|dumping|divulging|unveiling"
-    "|seeing|viewing|extracting|retrieving"
-)
-_BARE_SELF_END = (
-    r"(?=\W{0,8}\Z|[.!?,;:]| (?:is|was|were|are|would|could|will|might|may|should|causes?"
-    r"|helps?|benefits?|seems?|feels?|sounds?|makes?|matters?|proves?|shows?|sets?|leads?"
-    r"|has|have|does|did|before|again|here|now|to (?:me|us|users|everyone)|with (?:me|us"
-    r"|users))\b)"
-)
-"""After a bare noun, the end of its phrase: "revealing setup would set the standard" speaks of
-the assistant's, "revealing setup details to attackers" of something else."""
-_OTHER_SELVES = (
-    "(?:other|alternate|alternative|different|parallel|prototype|test|previous|earlier|older"
-    "|newer|future|beta|another|sibling|cloned?) (?:versions?|instances?|deployments?|copies"
-    "|models?|you|iterations?|builds?|releases?)"
-)
-
-_PHRASE_END = (
-    r"(?=\W{0,8}\Z|[.!?,;:]| (?:and|now|temporarily|completely|entirely|immediately|just"
-    r"|for (?:me|us|once|a moment|(?:this|the|my) (?:query|request|question|conversation|session"
-    r"|chat))|this time|one time|once|please|so|to help|then|too|also|while|again|altogether"
-    r"|forever|permanently|verbatim|word for word|in full|at (?:the )?(?:end|start|beginning"
-    r"|top|bottom)|first|here|below|exactly|precisely|including|without)\b)"
-)
-"""Where a noun phrase asked for with no owner ends: "disable content filters now" is about the
-assistant's, "disable content filters for this domain" about something else's."""
-_NOT_REPORTED = "".join(
-    r"(?<!" + words.replace(" ", r"\x20") + r"\x20)"
-    for words in (
-        "try to", "tries to", "trying to", "tried to", "attempt to", "attempts to",
-        "attempting to", "way to", "ways to", "how to", "instructions to", "prompt to",
-        "prompts to",
-    )
-)  # fmt: skip
-"""Before a verb: "ways users try to bypass content filters" reports an attempt, it makes none."""
-_OUTPUTS = "responses|answers|behaviou?r|outputs?|replies"
-_OWNERLESS_BYPASS = (
-    "bypass|disable|ignore|override|circumvent|suspend|deactivate|turn off|switch off|forget"
-    "|abandon|set aside|evade|disregard"
-)
-
-_MEASURED = (
-    "system prompt|prompt|instructions|guidelines|initiali[sz]ation|configuration text"
-    "|initiali[sz]ation text|parameters|directives|rules"
-)
-"""What a measuring question asks about ("what is length of initialization"): not "setup" or
-"training", which have lengths and steps of their own ("how long is training")."""
-_UNITS = (
-    "characters|chars|words|lines|tokens|rules|sentences|paragraphs|guidelines|instructions"
-    "|items|sections|parts|steps"
-)
-_PRIVATE_NOUN = "system prompt|prompt|initiali[sz]ation|guidelines|directives|programming"
-_IN_OTHER_WORDS = (
-    r"(?:simply|briefly|in (?:easy|simple|plain|everyday|basic|layman s?|lay|your own|other"
-    r"|different) (?:terms|words|language)|(?:for|to) (?:a |an )?(?:beginner|newcomer|novice"
-    r"|child|kid|layman|layperson|five year old|stakeholders|audit|auditors|outsider)s?|as if "
-    r"(?:explaining |talking )?to (?:a )?(?:child|kid|beginner|newcomer)|without (?:directly )?"
-    r"(?:quoting|citing|repeating|revealing)(?: it| them)?|using (?:different|other|your own) "
-    r"(?:phrasing|words|wording))"
-)
-"""Asking for it retold rather than quoted, the way round a refusal to recite it."""
+__all__ = ["DIRECT_RULES", "INDIRECT_RULES"]
 
 DIRECT_RULES: tuple[Rule, ...] = (
-    _rule(
+    make_rule(
         "ignore_instructions",
-        rf"\b(?:{_OVERRIDE_VERBS}) (?:{_DETERMINERS} ){{0,2}}(?:{_QUALIFIERS}) "
-        rf"(?:{_DETERMINERS} ){{0,2}}(?:{_DIRECTIVES})\b",
-        _OVERRIDE_TRIGGERS,
+        rf"\b(?:{OVERRIDE_VERBS}) (?:{DETERMINERS} ){{0,2}}(?:{QUALIFIERS}) "
+        rf"(?:{DETERMINERS} ){{0,2}}(?:{DIRECTIVES})\b",
+        OVERRIDE_TRIGGERS,
     ),
-    _rule(
+    make_rule(
         "forget_everything",
         r"(?:forget|disregard|ignore|erase) (?:about )?(?:everything|all|anything)(?: that)? "
         r"(?:you (?:were|have been|ve been|got) (?:told|taught|instructed|programmed|given"
@@ -356,7 +64,7 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|up to now|up until now|previously))\b",
         "forget disregard ignore erase",
     ),
-    _rule(
+    make_rule(
         "new_instructions",
         r"(?:^|[.!:>*#\]\)] ?)\W{0,6}(?:important |urgent |critical )?(?:new|updated|revised"
         r"|real|actual|true|secret|hidden|override|priority)(?: important| urgent| critical)? "
@@ -367,7 +75,7 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "instruction instructions directive directives orders commands rules task goal purpose "
         "objective programming",
     ),
-    _rule(
+    make_rule(
         "persona_dan",
         r"\bdo anything now\b|\b(?:dan|stan|dude|aim|betterdan|antigpt|anti-gpt|evilbot|evil-bot"
         r"|mongo tom|wormgpt|chaosgpt|evilgpt|devmode) (?:mode|prompt)\b|\b(?:you are"
@@ -377,19 +85,20 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "anything dan stan dude aim betterdan antigpt anti evilbot evil tom wormgpt chaosgpt "
         "evilgpt devmode",
     ),
-    _rule(
+    make_rule(
         "developer_mode",
-        r"\b(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|dan|amoral) mode\b"
-        rf"|\b(?:{_AI}|you) (?:with|in) (?:developer|dev|debug|god) mode\b"
+        r"\b(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|dan|amoral) (?:operation "
+        r"|operating |access |response |output |answer |chat |reply )?mode\b"
+        rf"|\b(?:{AI_NAMES}|you) (?:with|in) (?:developer|dev|debug|god) mode\b"
         r"|\bdeveloper mode (?:output|response)\b",
         "mode",
     ),
-    _rule(
+    make_rule(
         "unrestricted_persona",
         r"\b(?:you are|you re|you will be|you ll be|act as|acting as|pretend to be|pretend you are"
         r"|pretend you re|become|roleplay as|role-play as|imagine you are|imagine you re"
         rf"|behave as|behave like|respond as|answer as) (?:now )?(?:an? |the )?(?:completely "
-        rf"|totally |fully |truly |entirely |now )?(?:{_UNBOUND})\b"
+        rf"|totally |fully |truly |entirely |now )?(?:{UNBOUND})\b"
         rf"|\byou (?:now )?(?:have|has) no (?:more )?(?:rules|restrictions|limits|limitations"
         r"|filters|guidelines|boundaries|ethics|morals|censorship|constraints|guardrails"
         r"|content polic(?:y|ies)|ethical (?:guidelines|constraints|restrictions))\b"
@@ -402,13 +111,17 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|\b(?:respond|answer|reply|talk|speak|act|operate|output|write) (?:freely )?(?:without"
         r"|with no|free of|free from) (?:any )?(?:ethical |moral |safety |content )?(?:restrictions"
         r"|filters|filtering|censorship|guidelines|limitations|rules|constraints|guardrails"
-        r"|moral|morals|ethics)\b",
-        f"{_UNBOUND.replace('|', ' ')} free freed liberated released exempt bound restricted "
+        r"|moral|morals|ethics)\b"
+        rf"|\bwhat would (?:an? |the |your )?(?:{UNBOUND}|unshackled|unleashed|freed) "
+        r"(?:version of |copy of |twin of )?(?:you|yourself)(?: \w+)? (?:say|do|answer|respond"
+        r"|tell|write|reply|reveal)\b",
+        f"{UNBOUND.replace('|', ' ')} free freed liberated released exempt bound restricted "
+        "unshackled unleashed "
         "limited constrained governed rules restrictions limits limitations filters filtering "
         "guidelines boundaries ethics morals moral censorship constraints guardrails policy "
         "policies ethical",
     ),
-    _rule(
+    make_rule(
         "bypass_safety",
         r"\b(?:bypass|disable|ignore|override|turn off|switch off|shut off|remove|deactivate"
         r"|circumvent|break free (?:of|from)|break out of|get around|evade|suspend|lift|escape"
@@ -422,20 +135,38 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "programming rules guidelines limitations constraints protocols policies policy "
         "principles ethics morals training conditioning moderation instructions directives",
     ),
-    _rule(
+    make_rule(
         "bypass_safety",
-        rf"{_NOT_REPORTED}\b(?:{_OWNERLESS_BYPASS}) (?:all |any |of |the )*(?:content |safety "
+        rf"{NOT_REPORTED}\b(?:{OWNERLESS_BYPASS}) (?:all |any |of |the )*(?:content |safety "
         r"|ethical |moral |security |programmed |built-in |current |existing |default )*"
         r"(?:filters|filtering|guardrails|restrictions|safeguards|safety (?:measures|features"
         r"|filters|protocols|guidelines|training|rules|settings)|censorship|alignment|programming"
         r"|guidelines|limitations|training|moderation|directives|ethics|morals|constraints"
         r"|content polic(?:y|ies)|training (?:guidelines|limitations|restrictions|rules))"
-        rf"{_PHRASE_END}",
+        rf"{PHRASE_END}",
         "filters filtering guardrails restrictions safeguards safety censorship alignment "
         "programming guidelines limitations training moderation directives ethics morals "
         "constraints policy policies",
     ),
-    _rule(
+    make_rule(
+        "bypass_safety",
+        r"\A\W{0,8}(?:(?:note|notice|update|attention|system|admin|alert)\W{1,4})?(?:all |your )?"
+        r"(?:content moderation|moderation|content polic(?:y|ies)|content filter(?:s|ing)?"
+        r"|safety filters?|safety (?:guidelines|protocols|measures|restrictions|rules|settings"
+        r"|features|systems)|guardrails|censorship|ethical (?:guidelines|constraints|restrictions)"
+        r"|your (?:restrictions|rules|guidelines|constraints|filters|limitations)"
+        r"|(?:restrictions|rules|guidelines|filters|limitations)(?= \w+ \w+ (?:for|during) "
+        r"(?:testing|this)))"
+        r" (?:are|is|have been|has been|were) (?:now |hereby |officially |temporarily |currently "
+        r"|fully |completely )*(?:suspended|disabled|lifted|removed|turned off|switched off"
+        r"|deactivated|off|waived|paused|revoked|void|null and void|inactive|offline|bypassed"
+        r"|overridden)(?: (?:for|during) (?:testing(?: purposes)?|this (?:session|conversation"
+        r"|chat|query|request|test)|now|the (?:test|session|duration|testing period)))?\W{0,8}\Z",
+        "moderation policy policies filter filters filtering guardrails censorship guidelines "
+        "protocols measures restrictions rules settings features systems constraints limitations",
+        whole=True,
+    ),
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:reveal|print|show|display|output|repeat|tell|give|share|leak|dump|disclose|expose"
         r"|write|list|recite|provide|return|echo|spell out|type out|copy|paste|send|state|what"
@@ -447,10 +178,10 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|original|internal|pre|developer|operator|confidential|core|underlying"
         r"|secret system)(?: )?(?:prompt|instructions|message|directives|configuration"
         r"|rules|guidelines|settings|context|setup)\b",
-        _EXTRACTION_FIRST + _EXTRACTION_GLUED,
-        requires=f"{_EXTRACTION_SECOND} {_EXTRACTION_GLUED}",
+        EXTRACTION_FIRST + EXTRACTION_GLUED,
+        requires=f"{EXTRACTION_SECOND} {EXTRACTION_GLUED}",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:reveal|print|show|display|output|repeat|give|share|leak|dump|disclose|expose"
         r"|recite|echo|spell out|type out|write out|send|provide|return) (?:me |us |out |back )*"
@@ -458,10 +189,10 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"(?:hidden|secret|system|initial|internal|confidential|original|underlying|pre"
         r"|developer|operator|core|initiali[sz]ation|startup|base) (?:system )?(?:prompt"
         r"|instructions|message|directives|configuration|rules|guidelines|context|text"
-        rf"|initiali[sz]ation text){_PHRASE_END}",
+        rf"|initiali[sz]ation text){PHRASE_END}",
         "prompt instructions message directives configuration rules guidelines context text",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:repeat|print|output|echo|recite|dump|leak|reveal|copy|write out|type out) "
         r"(?:back )?(?:all |everything |the (?:entire |full |whole |complete )?(?:text|words"
@@ -471,7 +202,7 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "above before",
         requires="repeat print output echo recite dump leak reveal copy write type words",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\bwhat (?:instructions|rules|guidelines|directives|prompt|system prompt) (?:were you"
         r"|have you been|did you get|did you receive|are you) (?:given|told|programmed|trained"
@@ -479,82 +210,83 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "instructions rules guidelines directives prompt",
         requires="what",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
-        rf"{_BARE_START}(?:{_DISCLOSE}) (?:me |us )?(?:{_OWNER}(?:{_SELF})|{_BARE_SELF})"
-        rf"{_BARE_TAIL}|{_BARE_START}(?:{_RENDER}) (?:{_OWNER})?(?:{_PRIVATE}){_BARE_TAIL}"
-        rf"|{_BARE_START}(?:{_TRANSFORM}|{_RENDER}) {_OWNER}(?:{_SELF}){_BARE_TAIL}",
-        _SELF_TRIGGERS,
+        rf"{BARE_START}(?:{DISCLOSE}) (?:me |us )?(?:{OWNER}(?:{SELF})|{BARE_SELF})"
+        rf"{BARE_TAIL}|{BARE_START}(?:{RENDER}) (?:{OWNER})?(?:{PRIVATE}){BARE_TAIL}"
+        rf"|{BARE_START}(?:{TRANSFORM}|{RENDER}) {OWNER}(?:{SELF}){BARE_TAIL}",
+        SELF_TRIGGERS,
         whole=True,
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
-        rf"\b{_OTHER_SELVES} (?:would |could |might |will |can |do |does )?(?:show|share|reveal"
+        rf"\b{OTHER_SELVES} (?:would |could |might |will |can |do |does )?(?:show|share|reveal"
         r"|disclose|expose|display|leak|tell|explain|describe|output) (?:me |us )?(?:about "
-        rf"|their |your |its )?(?:{_SELF}|training)\b",
+        rf"|their |your |its )?(?:{SELF}|training)\b",
         "other alternate alternative different parallel prototype test previous earlier older "
         "newer future beta another sibling clone cloned",
         requires="show share reveal disclose expose display leak tell explain describe output",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:guidelines?|instructions?|initiali[sz]ation|configuration|setup|parameters?"
         r"|directives?|rules) (?:revelation|disclosure|exposure|unveiling)\b"
         r"|\b(?:guidelines?|instructions?|initiali[sz]ation|setup|directives?) sharing\b"
-        rf"|\b(?:{_GERUNDS}) (?:(?:your|its|the (?:hidden|secret|internal|full)) "
-        rf"(?:{_SELF}|training)|(?:{_SELF}){_BARE_SELF_END})\b",
-        f"revelation disclosure exposure unveiling sharing {_GERUNDS.replace('|', ' ')}",
+        rf"|\b(?:{GERUNDS}) (?:(?:your|its|the (?:hidden|secret|internal|full)) "
+        rf"(?:{SELF}|training)|(?:{SELF}){BARE_SELF_END})\b",
+        f"revelation disclosure exposure unveiling sharing {GERUNDS.replace('|', ' ')}",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:(?:explain|describe|tell|list|detail|summari[sz]e|show) (?:me |us )?(?:precisely "
         r"|exactly |in detail |briefly )?)?what (?:(?:\w+ )?(?:forms|constitutes|defines|makes up"
         r"|shapes|characteri[sz]es|distinguishes|composes|comprises|is in|is inside|goes into"
-        rf"|is unique about|makes|contains) (?:your (?:{_SELF})\b|(?:{_BARE_SELF}){_BARE_TAIL})"
-        rf"|your (?:{_SELF}) (?:contains?|says?|tells? you|states?|instructs?|includes?"
+        rf"|is unique about|makes|contains) (?:your (?:{SELF})\b|(?:{BARE_SELF}){BARE_TAIL})"
+        rf"|your (?:{SELF}) (?:contains?|says?|tells? you|states?|instructs?|includes?"
         r"|looks? like)\b)"
         r"|\b(?:first|last|final|opening|initial|next|second|third|\d+(?:st|nd|rd|th)|one|any"
         r"|some|each|a single) (?:\w+ )?"
         r"(?:words?|lines?|sentences?|instructions?|guidelines?|rules?|paragraphs?|characters?"
-        rf"|tokens?) (?:of|in|from) your (?:{_SELF})\b"
+        rf"|tokens?) (?:of|in|from) your (?:{SELF})\b"
         r"|\b(?:scope|contents?|text|wording|exact words|full text|length|structure) of your "
         r"(?:system )?(?:prompt|instructions|initiali[sz]ation|configuration|guidelines)\b"
         r"|\b(?:authentic|realistic|actual|exact|real|genuine|verbatim) (?:verbatim )?(?:example"
         r"|text|copy|wording|contents?) of (?:a |the |your )?(?:vulnerable |target |real |actual "
         r"|live |deployed |production |own )?(?:system )?prompt\b",
-        _SELF_TRIGGERS,
+        SELF_TRIGGERS,
         requires="your what authentic realistic actual exact real genuine verbatim",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
-        rf"\b(?:{_DISCLOSE}|explain|describe|detail|tell (?:me |us )?about) (?:me |us )?(?:the )?"
+        rf"\b(?:{DISCLOSE}|explain|describe|detail|tell (?:me |us )?about) (?:me |us )?(?:the )?"
         r"(?:\w+ )?(?:framework|design|blueprint|logic|rules|mechanism|text|instructions"
         r"|principles|directives|guidelines|policy|policies) (?:shaping|behind|governing|guiding"
         r"|driving|controlling|steering|that (?:shapes?|determines?|governs?|guides?|controls?"
         r"|drives?|steers?)) (?:(?:\w+ ){0,3}?(?:your|its|the (?:ai|assistant|model) s) "
-        rf"(?:{_OUTPUTS})\b|(?:{_OUTPUTS}){_PHRASE_END})"
+        rf"(?:{OUTPUTS})\b|(?:{OUTPUTS}){PHRASE_END})"
         r"|\b(?:text|words|message|messages|instructions|content) (?:that )?(?:appears?|appeared"
         r"|comes?|came|is|was|were|sits?|precedes?|preceded) (?:before|above|prior to|ahead of) "
         r"(?:our |this |the |my )?(?:conversation|chat|exchange|dialogue|discussion|session)\b",
         "responses answers behavior behaviour output outputs replies conversation chat exchange "
         "dialogue discussion session",
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\A\W{0,8}(?:what (?:is|s|are)|whats|tell (?:me |us )?|give (?:me |us )?|estimate|count) "
         r"(?:the )?(?:exact |total |approximate )?(?:length|scope|size|word count|character count"
-        rf"|token count|line count|number of (?:{_UNITS})|(?:first|last|final|opening|initial) "
+        rf"|token count|line count|number of (?:{UNITS})|(?:first|last|final|opening|initial) "
         r"(?:\w{1,20} ){0,2}?(?:words?|lines?|sentences?|instructions?|guidelines?|rules?"
-        rf"|characters?|tokens?)) (?:of|in|from) (?:your )?(?:{_MEASURED}){_BARE_TAIL}"
-        rf"|\A\W{{0,8}}how (?:many (?:{_UNITS}) (?:are |is )?(?:there )?(?:in|of) (?:your )?"
-        rf"(?:{_MEASURED})|(?:long|big|large|comprehensive|detailed|strict|extensive) (?:is|are) "
-        rf"(?:your )?(?:{_MEASURED})){_BARE_TAIL}"
+        rf"|characters?|tokens?)) (?:of|in|from) (?:your )?(?:{MEASURED}){BARE_TAIL}"
+        rf"|\A\W{{0,8}}how (?:many (?:{UNITS}) (?:are |is )?(?:there )?(?:in|of) (?:your )?"
+        rf"(?:{MEASURED})|(?:long|big|large|comprehensive|detailed|strict|extensive) (?:is|are) "
+        rf"(?:your )?(?:{MEASURED})){BARE_TAIL}"
         r"|\A\W{0,8}(?:please )?(?:explain|describe|summari[sz]e|tell (?:me |us )?about|paraphrase"
-        rf"|convey|characteri[sz]e) (?:your )?(?:{_PRIVATE_NOUN}) {_IN_OTHER_WORDS}\W{{0,8}}\Z",
-        _SELF_TRIGGERS + " text",
+        rf"|convey|characteri[sz]e) (?:your )?(?:{PRIVATE_NOUN}) {IN_OTHER_WORDS}"
+        rf"(?: {IN_OTHER_WORDS})?\W{{0,8}}\Z",
+        SELF_TRIGGERS + " text",
         whole=True,
     ),
-    _rule(
+    make_rule(
         "system_prompt_extraction",
         r"\b(?:reveal|leak|dump|expose|disclose|display|show|share) (?:the |my |your )?"
         r"(?:system prompt|prompt|instructions|initiali[sz]ation text|initiali[sz]ation|guidelines"
@@ -562,14 +294,14 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"\W{0,2}\(",
         "reveal leak dump expose disclose display show share",
     ),
-    _rule(
+    make_rule(
         "chat_template_tokens",
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id"
         r"|eot_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>",
         "",
         literals=("<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>"),
     ),
-    _rule(
+    make_rule(
         "fake_system_message",
         r"^[\s>*#\[\(]*(?:system|sys|admin|administrator|developer|root)(?:\x20(?:message"
         r"|prompt|override|note|notice|instruction|command|update|alert))?[\]\)*]*\s*:[\s*]*"
@@ -577,7 +309,7 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|the ai|assistant|do not|don t|always|never|must)\b",
         "system sys admin administrator developer root",
     ),
-    _rule(
+    make_rule(
         "multilingual_override",
         # German, French, Spanish, Italian, Portuguese: "ignore / forget (all) (previous) rules".
         r"\b(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missachte|übergehe) (?:alle |alles |deine "
@@ -597,11 +329,12 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "ignorez ignorer oublie oubliez oublier tiens ignora ignorar olvida olvidar olvide "
         "ignorare dimentica dimenticare esqueça esqueca esquecer esquece",
     ),
+    *OBLIQUE_EXTRACTION_RULES,
 )
 """Direct injection: what a user types to override the system's instructions."""
 
 INDIRECT_RULES: tuple[Rule, ...] = (
-    _rule(
+    make_rule(
         "addressed_to_ai",
         r"(?:^|[\n.!?:>\]\)*#-])\W{0,6}(?:dear |hey |hi |hello |attention |note to (?:the |any )?"
         r"|message to (?:the |any )?|instructions? (?:for|to) (?:the |any )?|important (?:message "
@@ -626,7 +359,7 @@ INDIRECT_RULES: tuple[Rule, ...] = (
         "say respond reply include add insert append send forward email recommend output print "
         "visit navigate open click fetch execute run if",
     ),
-    _rule(
+    make_rule(
         "summary_hijack",
         r"\bwhen (?:you (?:are )?)?(?:asked to )?(?:summari[sz]ing|summari[sz]e|processing"
         r"|reading|translating|answering questions about|analy[sz]ing|reviewing) (?:this|the) "
@@ -639,7 +372,7 @@ INDIRECT_RULES: tuple[Rule, ...] = (
         "analyzing analysing reviewing",
         requires="when",
     ),
-    _rule(
+    make_rule(
         "conceal_from_user",
         r"\b(?:do not|don t|dont|never|must not|should not|shouldn t) (?:tell|inform|alert|notify"
         r"|warn|mention (?:this |it |that )?to|reveal (?:this |it |that )?to|disclose (?:this |it "
@@ -654,14 +387,14 @@ INDIRECT_RULES: tuple[Rule, ...] = (
         requires="tell inform alert notify warn mention reveal disclose show let knowing noticing "
         "aware finding know see notice told secret hidden confidential",
     ),
-    _rule(
+    make_rule(
         "ignore_user",
         r"\bignore (?:the |what the |all )?(?:user|human|customer)(?:s|'s| s)? (?:request|question"
         r"|query|instructions?|prompt|message|input|asks?|wants?|said|says)\b|\binstead of "
         r"(?:answering|responding to|helping|replying to|doing what) the (?:user|human|customer)\b",
         "ignore instead",
     ),
-    _rule(
+    make_rule(
         "exfiltration_instruction",
         r"\b(?:append|add|include|insert|encode|put|embed|attach|concatenate|substitute|place"
         r"|send|post|forward|transmit|upload) (?:the |all |a |any |their |this |of )*(?:user s "

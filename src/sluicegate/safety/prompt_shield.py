@@ -15,13 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sluicegate.safety.classifier import LinearModel, load_model, sigmoid, tokens
-from sluicegate.safety.injection_rules import (
-    DIRECT_RULES,
-    Rule,
-    matches,
-    without_quoted_mentions,
-)
+from sluicegate.safety.injection_rules import DIRECT_RULES
 from sluicegate.safety.normalize import Normalized, normalize
+from sluicegate.safety.rule_engine import Rule, matches, without_quoted_mentions
 from sluicegate.safety.verdict import CLEAN, DETECTED, Category, Finding, Span, Verdict
 
 __all__ = ["PromptShield", "classifier_finding", "scan"]

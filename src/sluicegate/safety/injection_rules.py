@@ -75,15 +75,18 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "instruction instructions directive directives orders commands rules task goal purpose "
         "objective programming",
     ),
+    # Apart from the persona names below: "anything" is common, and keyed on it the names'
+    # leading alternation scanned every paragraph that has it.
+    make_rule("persona_dan", r"\bdo anything now\b", "anything", requires="now"),
     make_rule(
         "persona_dan",
-        r"\bdo anything now\b|\b(?:dan|stan|dude|aim|betterdan|antigpt|anti-gpt|evilbot|evil-bot"
-        r"|mongo tom|wormgpt|chaosgpt|evilgpt|devmode) (?:mode|prompt)\b|\b(?:you are"
-        r"|you re|act as|acting as|pretend to be|roleplay as|role-play as|you will be|now you are"
-        r"|you are now|become|stay|remain) (?:the |a )?(?:dan|stan|betterdan|antigpt|anti-gpt"
-        r"|evilbot|mongo tom|wormgpt|chaosgpt|evilgpt)\b(?!')",
-        "anything dan stan dude aim betterdan antigpt anti evilbot evil tom wormgpt chaosgpt "
-        "evilgpt devmode",
+        r"\b(?:dan|stan|dude|aim|betterdan|antigpt|anti-gpt|evilbot|evil-bot|mongo tom|wormgpt"
+        r"|chaosgpt|evilgpt|devmode) (?:mode|prompt)\b|\b(?:you are|you re|act as|acting as"
+        r"|pretend to be|roleplay as|role-play as|you will be|now you are|you are now|become|stay"
+        r"|remain) (?:the |a )?(?:dan|stan|betterdan|antigpt|anti-gpt|evilbot|mongo tom|wormgpt"
+        r"|chaosgpt|evilgpt)\b(?!')",
+        "dan stan dude aim betterdan antigpt anti evilbot evil tom wormgpt chaosgpt evilgpt "
+        "devmode",
     ),
     make_rule(
         "developer_mode",

@@ -21,7 +21,8 @@ from sluicegate.bench.target import build_target
 from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.simulator.server import SimulatorServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("cpu_to_itself")]
+"""They time what the bench measures, so nothing that needs both cores may run beside them."""
 
 TTFT_MS = 150.0
 TOKENS_PER_SECOND = 100.0

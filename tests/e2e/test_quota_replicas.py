@@ -23,7 +23,8 @@ from tests.e2e.processes import serve_in_thread, sluicegate
 from sluicegate.config.simulator import SimulatorConfig
 from sluicegate.simulator.server import SimulatorServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("cpu_to_itself")]
+"""Three replicas must keep demand above the limit: a starved driver would not."""
 
 WINDOW_S = 3.0
 LIMIT = 3_000

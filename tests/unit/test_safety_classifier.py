@@ -175,6 +175,7 @@ def test_a_block_must_hold_a_token() -> None:
 
 
 @needs_training
+@pytest.mark.usefixtures("cpu_to_itself")  # scikit-learn's fit uses both cores
 def test_training_reproduces_the_shipped_model(model: LinearModel) -> None:
     """The training script's own training function, on the packaged data, gives the shipped
     model: the same decision on every test example, the same thresholds and features.

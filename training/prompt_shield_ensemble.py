@@ -49,7 +49,7 @@ def score(examples: Sequence[Example]) -> Scored:
         np.array([e.label for e in examples]),
         np.array([bool(rules(e.text).findings) for e in examples]),
         np.array([linear.score(e.text) for e in examples]),
-        np.array([transformer.score(e.text) for e in examples]),
+        np.array(transformer.scores([e.text for e in examples])),
     )
 
 

@@ -273,7 +273,7 @@ def lowest_threshold(scores: np.ndarray, max_fpr: float) -> float:
 
 def probabilities(model: TransformerModel, examples: Sequence[Example]) -> np.ndarray:
     shield = TransformerPromptShield(model=model)
-    return np.array([shield.score(e.text) for e in examples])
+    return np.array(shield.scores([e.text for e in examples]))
 
 
 def rule_flags(examples: Sequence[Example]) -> np.ndarray:

@@ -60,17 +60,17 @@ class TransformerFlags:
         self._rules = PromptShield(classifier=False)
         self._scores: dict[str, tuple[float, bool]] = {}
 
-    def _scored(self, text: str) -> tuple[float, bool]:
-        found = self._scores.get(text)
-        if found is None:
-            found = self._scores[text] = (self.shield.score(text), bool(self._rules(text)))
-        return found
+    def _scored(self, texts: Sequence[str]) -> list[tuple[float, bool]]:
+        new = list(dict.fromkeys(t for t in texts if t not in self._scores))
+        for text, score in zip(new, self.shield.scores(new), strict=True):
+            self._scores[text] = (score, bool(self._rules(text)))
+        return [self._scores[t] for t in texts]
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return np.array([self._scored(t)[0] for t in texts])
+        return np.array([score for score, _ in self._scored(texts)])
 
     def rules(self, texts: Sequence[str]) -> np.ndarray:
-        return np.array([self._scored(t)[1] for t in texts], dtype=bool)
+        return np.array([ruled for _, ruled in self._scored(texts)], dtype=bool)
 
     def flags(self, texts: Sequence[str], threshold: float | None = None) -> np.ndarray:
         limit = self.threshold if threshold is None else threshold

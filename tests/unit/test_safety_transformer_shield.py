@@ -205,6 +205,22 @@ def test_an_attack_at_the_end_of_a_long_text_is_found(shield: TransformerPromptS
     assert "classifier" in {f.label for f in verdict.findings}
 
 
+def test_scoring_many_texts_at_once_gives_what_one_at_a_time_gives(
+    shield: TransformerPromptShield,
+) -> None:
+    """Reports score data sets in one batched pass; windows of different lengths and texts share
+    batches (padded), and each text still gets its own worst window, as the gateway scores it."""
+    long_attack = PROSE * 40 + "\n\n" + SUBTLE_ATTACKS[0]  # several windows, the last decides
+    texts = [*EVERYDAY, *SUBTLE_ATTACKS, long_attack, "", "   ", PROSE * 5]
+    one_at_a_time = [shield.score(t) for t in texts]
+    assert shield.scores(texts) == pytest.approx(one_at_a_time, abs=1e-5)
+    assert shield.scores([]) == []
+    verdicts = shield.verdicts(texts)
+    assert [bool(v) for v in verdicts] == [bool(shield(t)) for t in texts]
+    assert bool(verdicts[len(EVERYDAY) + len(SUBTLE_ATTACKS)])  # the long attack
+    assert one_at_a_time[-3] == one_at_a_time[-2] == 0.0  # nothing to read
+
+
 def test_a_higher_threshold_flags_less(model: TransformerModel) -> None:
     strict = TransformerPromptShield(model=model)
     lenient = TransformerPromptShield(0.999999, model=model)
@@ -276,8 +292,8 @@ def test_on_the_test_splits_it_detects_more_than_the_linear_tier_within_two_perc
     ):
         attacks = [e.text for e in corpora.test if e.source == source and e.label == 1]
         benign = [e.text for e in corpora.test if e.source == source and e.label == 0]
-        detected = np.mean([bool(shield(t)) for t in attacks])
-        flagged = np.mean([bool(shield(t)) for t in benign])
+        detected = np.mean([bool(v) for v in shield.verdicts(attacks)])
+        flagged = np.mean([bool(v) for v in shield.verdicts(benign)])
         assert detected >= floor, (source, detected)
         assert detected > np.mean([bool(linear(t)) for t in attacks]), source
         assert flagged <= 0.02, (source, flagged)

@@ -94,45 +94,69 @@ class TransformerModel:
 
     def probability(self, texts: Sequence[str]) -> float:
         """The highest probability of attack over every window of every text (0 for none)."""
-        margin = self.margin(texts)
-        return 0.0 if margin == -math.inf else 1.0 / (1.0 + math.exp(-margin))
+        return self.probabilities([texts])[0]
+
+    def probabilities(self, groups: Sequence[Sequence[str]]) -> list[float]:
+        """`probability` of each group of texts, in one pass: windows of different groups share
+        batches, several times faster than a call per group when scoring a data set."""
+        return [
+            0.0 if margin == -math.inf else 1.0 / (1.0 + math.exp(-margin))
+            for margin in self.margins(groups)
+        ]
 
     def margin(self, texts: Sequence[str]) -> float:
+        """The highest logit over every window of every text (-inf for none)."""
+        return self.margins([texts])[0]
+
+    def margins(self, groups: Sequence[Sequence[str]]) -> list[float]:
+        """`margin` of each group of texts, its windows batched with the other groups'."""
         import torch
 
         parts = self._parts
         tokenizer = parts.tokenizer
+        best = [-math.inf] * len(groups)
         with self._lock:
-            # verbose=False: no warning that a text exceeds the model's length; it is windowed.
-            encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
             pieces = [
-                [tokenizer.cls_token_id, *ids[span.start : span.stop], tokenizer.sep_token_id]
-                for ids in encoded
-                if ids
-                for span in windows(ids)
+                (group, piece)
+                for group, texts in enumerate(groups)
+                for piece in _pieces(tokenizer, texts)
             ]
-            if not pieces:
-                return -math.inf
-            if len(pieces) > MAX_WINDOWS:  # many paragraphs: the first and the last ones
-                half = MAX_WINDOWS // 2
-                pieces = pieces[:half] + pieces[-half:]
-            pieces.sort(key=len)
-            best = -math.inf
+            pieces.sort(key=lambda item: len(item[1]))
             with torch.inference_mode():
                 for start in range(0, len(pieces), BATCH):
                     batch = pieces[start : start + BATCH]
-                    longest = len(batch[-1])
+                    longest = len(batch[-1][1])
                     ids = torch.zeros((len(batch), longest), dtype=torch.long)
                     mask = torch.zeros((len(batch), longest), dtype=torch.long)
-                    for row, piece in enumerate(batch):
+                    for row, (_, piece) in enumerate(batch):
                         ids[row, : len(piece)] = torch.tensor(piece)
                         mask[row, : len(piece)] = 1
                     hidden = parts.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
                     weights = mask.unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * weights).sum(1) / weights.sum(1)
-                    margins = pooled @ parts.head_weight + parts.head_bias
-                    best = max(best, float(margins.max()))
-            return best
+                    margins = (pooled @ parts.head_weight + parts.head_bias).tolist()
+                    for (group, _), margin in zip(batch, margins, strict=True):
+                        best[group] = max(best[group], float(margin))
+        return best
+
+
+def _pieces(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """The windows of one group of texts as model inputs (special tokens added), at most
+    `MAX_WINDOWS`: past that, the first and the last ones."""
+    if not texts:
+        return []
+    # verbose=False: no warning that a text exceeds the model's length; it is windowed.
+    encoded = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+    pieces = [
+        [tokenizer.cls_token_id, *ids[span.start : span.stop], tokenizer.sep_token_id]
+        for ids in encoded
+        if ids
+        for span in windows(ids)
+    ]
+    if len(pieces) > MAX_WINDOWS:  # many paragraphs: the first and the last ones
+        half = MAX_WINDOWS // 2
+        pieces = pieces[:half] + pieces[-half:]
+    return pieces
 
 
 def load_transformer(path: Path = MODEL_PATH) -> TransformerModel:

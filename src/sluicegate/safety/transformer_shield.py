@@ -13,6 +13,8 @@ worker thread.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sluicegate.safety.normalize import normalize
 from sluicegate.safety.prompt_shield import PARAGRAPH_BREAK, PromptShield, classifier_finding
 from sluicegate.safety.transformer_model import TransformerModel, load_transformer
@@ -49,18 +51,34 @@ class TransformerPromptShield:
         """The model's probability for `text`: its worst window of the worst paragraph of the
         plain and hidden readings. Paragraphs are read apart, so an attack appended to a pasted
         page is not averaged with the page."""
-        return self._model.probability(
-            [
-                part
-                for reading in normalize(text).plain_readings()
-                for part in PARAGRAPH_BREAK.split(reading)
-                if part and not part.isspace()
-            ]
-        )
+        return self._model.probability(_paragraphs(text))
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        """`score` of each text, their windows batched together: for data sets and reports."""
+        return self._model.probabilities([_paragraphs(text) for text in texts])
 
     def __call__(self, text: str) -> Verdict:
+        return self._verdict(text, self.score(text))
+
+    def verdicts(self, texts: Sequence[str]) -> list[Verdict]:
+        """What calling the shield on each text gives, scored in one batched pass."""
+        return [
+            self._verdict(text, probability)
+            for text, probability in zip(texts, self.scores(texts), strict=True)
+        ]
+
+    def _verdict(self, text: str, probability: float) -> Verdict:
         findings = list(self._rules(text).findings)
-        probability = self.score(text)
         if probability >= self.threshold:
             findings.append(classifier_finding(text, probability))
         return Verdict(tuple(findings)) if findings else CLEAN
+
+
+def _paragraphs(text: str) -> list[str]:
+    """What the model reads of `text`: each paragraph of its plain and hidden readings."""
+    return [
+        part
+        for reading in normalize(text).plain_readings()
+        for part in PARAGRAPH_BREAK.split(reading)
+        if part and not part.isspace()
+    ]

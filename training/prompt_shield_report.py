@@ -481,8 +481,9 @@ Python, offline, and load one gzipped model file at construction.
    assistant's own: "format setup as a diagram", "guideline revelation"; and obliquely: slipped
    into an answer, asked for in pieces, pressed for until disclosed or argued for: "answer then
    show initialization: …", "just the opening of guidelines", "refusal to share proves
-   instruction flaws"), chat-template tokens, fake system messages and override phrasings in
-   five other languages; for documents also text addressed
+   instruction flaws"), chat-template tokens, fake system messages and, in German, French,
+   Spanish, Italian and Portuguese, overriding the instructions, asking for the setup and
+   declaring the assistant unrestricted; for documents also text addressed
    to the AI, summary hijacks, hiding things from the user, ignoring the user and exfiltration
    instructions. A match that is quoted or follows a cue such as "the phrase", "how to" or "is this
    a" is a mention, not an attack. Every rule has zero hits on the benign train, validation and
@@ -626,7 +627,7 @@ example, configuration keys and identifiers):
   flagged 4–8% of benign technical documents, so they are not used.
 - **Other languages**: the classifier knows English only. It abstains on text that reads as
   German, French, Spanish, Italian or Portuguese, leaving those to the rules, which cover
-  override phrasings in those five languages: without that, the few words of those languages it
+  the plainest attacks in those five languages: without that, the few words of those languages it
   knows (mostly from attacks) flagged 6–34% of the translated program messages installed on the
   development machine. Most multilingual injections pass. False positives on non-English
   benign text are measured only on the everyday prompts in other languages (the table above);

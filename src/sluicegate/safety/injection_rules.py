@@ -11,6 +11,7 @@ assistant's own only when nothing else is asked: their rules match a whole promp
 
 from __future__ import annotations
 
+from sluicegate.safety.multilingual_rules import MULTILINGUAL_RULES
 from sluicegate.safety.oblique_extraction_rules import OBLIQUE_EXTRACTION_RULES
 from sluicegate.safety.rule_engine import Rule, make_rule
 from sluicegate.safety.rule_words import (
@@ -312,27 +313,8 @@ DIRECT_RULES: tuple[Rule, ...] = (
         r"|the ai|assistant|do not|don t|always|never|must)\b",
         "system sys admin administrator developer root",
     ),
-    make_rule(
-        "multilingual_override",
-        # German, French, Spanish, Italian, Portuguese: "ignore / forget (all) (previous) rules".
-        r"\b(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missachte|übergehe) (?:alle |alles |deine "
-        r"|ihre |die |sämtliche )*(?:vorherigen |bisherigen |vorigen |obigen |früheren "
-        r"|ursprünglichen |bisher )*(?:anweisungen|instruktionen|regeln|befehle|vorgaben"
-        r"|richtlinien|einschränkungen)\b"
-        r"|\b(?:ignore[zr]?|oublie[zr]?|ne tiens pas compte de) (?:toutes |tous |les |tes |vos "
-        r"|des )+(?:instructions|consignes|règles|directives|restrictions)(?: précédentes"
-        r"| antérieures| initiales)?\b"
-        r"|\b(?:ignora[r]?|olvida[r]?|ignore|olvide) (?:todas |todos |las |tus |sus |los )+"
-        r"(?:instrucciones|reglas|indicaciones|directrices|restricciones|órdenes)\b"
-        r"|\b(?:ignora(?:re)?|dimentica(?:re)?) (?:tutte |tutti |le |tue |sue |i |gli )+"
-        r"(?:istruzioni|regole|indicazioni|direttive|restrizioni)\b"
-        r"|\b(?:ignor[ae]|ignorar|esque[çc]a|esquecer|esquece) (?:todas |todos |as |suas |tuas "
-        r"|os )+(?:instruções|instrucoes|regras|diretrizes|restrições|ordens)\b",
-        "ignoriere ignorieren ignoriert ignorier vergiss vergessen missachte übergehe ignore "
-        "ignorez ignorer oublie oubliez oublier tiens ignora ignorar olvida olvidar olvide "
-        "ignorare dimentica dimenticare esqueça esqueca esquecer esquece",
-    ),
     *OBLIQUE_EXTRACTION_RULES,
+    *MULTILINGUAL_RULES,
 )
 """Direct injection: what a user types to override the system's instructions."""
 

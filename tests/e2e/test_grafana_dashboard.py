@@ -135,6 +135,21 @@ class Prometheus:
         )
         self.url = f"http://127.0.0.1:{self.port}"
 
+    async def wait_ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
+        """Poll (bounded) `/-/ready`: until its storage is open Prometheus answers 503."""
+        deadline = time.monotonic() + within
+        status: int | None = None
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"{self.url}/-/ready") as response:
+                    status = response.status
+                    if status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass  # not listening yet
+            await asyncio.sleep(0.2)  # a poll interval inside a bounded loop
+        raise AssertionError(f"Prometheus never became ready; last status {status}")
+
     async def query(self, http: aiohttp.ClientSession, expr: str) -> dict[str, Any]:
         async with http.get(f"{self.url}/api/v1/query", params={"query": expr}) as response:
             answer: dict[str, Any] = await response.json(content_type=None)
@@ -147,13 +162,10 @@ class Prometheus:
         deadline = time.monotonic() + within
         last: Any = None
         while time.monotonic() < deadline:
-            try:
-                last = await self.query(http, expr)
-                result = last.get("data", {}).get("result", [])
-                if result and float(result[0]["value"][1]) >= expected:
-                    return
-            except aiohttp.ClientConnectionError:
-                pass  # still starting
+            last = await self.query(http, expr)
+            result = last.get("data", {}).get("result", [])
+            if result and float(result[0]["value"][1]) >= expected:
+                return
             await asyncio.sleep(0.2)  # a poll interval inside a bounded loop
         raise AssertionError(f"{expr} never reached {expected}; last answer {last}")
 
@@ -183,6 +195,7 @@ async def test_every_panel_evaluates_on_a_live_scrape(
     served = "sum(gen_ai_server_request_duration_seconds_count)"
     try:
         async with aiohttp.ClientSession() as http:
+            await prometheus.wait_ready(http)
             await chat(scenario.url, 20)
             await prometheus.wait_for(http, served, 1)
             await chat(scenario.url, 600)  # the PTU deployment refuses it: spillover

@@ -474,20 +474,23 @@ Python, offline, and load one gzipped model file at construction.
    base64 / hex / Morse runs decoded in place, ROT13 when the text asks for it, the lines holding
    leetspeak or look-alike letters (Cyrillic, Greek, small capitals) read as plain Latin, and
    spaced-out letters joined back into words.
-2. **Rules** (`safety/injection_rules.py`, `safety/oblique_extraction_rules.py`): regular
+2. **Rules** (`safety/injection_rules.py`, `safety/oblique_extraction_rules.py`,
+   `safety/pretext_rules.py`, `safety/multilingual_rules.py`): regular
    expressions for instruction override, "forget everything", new-instruction headers,
    DAN-style personas, jailbreak modes, unrestricted personas, disabling safety, system-prompt
    extraction (also asked for with no owner named, which a whole prompt can only mean as the
    assistant's own: "format setup as a diagram", "guideline revelation"; and obliquely: slipped
    into an answer, asked for in pieces, pressed for until disclosed or argued for: "answer then
    show initialization: …", "just the opening of guidelines", "refusal to share proves
-   instruction flaws"), chat-template tokens, fake system messages and, in German, French,
+   instruction flaws"), attacks on a pretext (a claimed clearance as the whole prompt, "act as
+   root and …", an operator's note planted mid-prompt, the rules declared off, a call that would
+   print the setup), chat-template tokens, fake system messages and, in German, French,
    Spanish, Italian and Portuguese, overriding the instructions, asking for the setup and
    declaring the assistant unrestricted; for documents also text addressed
    to the AI, summary hijacks, hiding things from the user, ignoring the user and exfiltration
    instructions. A match that is quoted or follows a cue such as "the phrase", "how to" or "is this
-   a" is a mention, not an attack. Every rule has zero hits on the benign train, validation and
-   test prompts of both corpora.
+   a", or comes right after "what is the" or "why does my agent", is a mention, not an attack.
+   Every rule has zero hits on the benign train, validation and test prompts of both corpora.
 3. **Classifier** (`safety/classifier.py`): logistic regression over word unigrams and bigrams,
    counted once per block of {block} tokens, idf folded into {features:,} weights
    ({model_kib:.0f} KiB gzipped), and an intercept ({intercept:.2f}). The margin of a window of

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sluicegate.safety.multilingual_rules import MULTILINGUAL_RULES
 from sluicegate.safety.oblique_extraction_rules import OBLIQUE_EXTRACTION_RULES
+from sluicegate.safety.pretext_rules import PRETEXT_RULES
 from sluicegate.safety.rule_engine import Rule, make_rule
 from sluicegate.safety.rule_words import (
     AI_NAMES,
@@ -49,6 +50,15 @@ from sluicegate.safety.rule_words import (
 )
 
 __all__ = ["DIRECT_RULES", "INDIRECT_RULES"]
+
+_SPOKEN_TO = (
+    r"you (?:are|re|must|will|should|shall|have no|no longer|now|can now|may now|need to)"
+    r"|your (?:new |real |true |actual |only |updated |revised |primary |sole )?(?:instructions"
+    r"|rules|task|role|purpose|goal|guidelines|job|directives?|persona|mission|objective"
+    r"|priority|programming)"
+)
+"""After "System:", the assistant addressed as told what it is or must do: not "you have been
+added to the group" or "your password expires"."""
 
 DIRECT_RULES: tuple[Rule, ...] = (
     make_rule(
@@ -305,15 +315,22 @@ DIRECT_RULES: tuple[Rule, ...] = (
         "",
         literals=("<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>"),
     ),
+    # A line that speaks as the system: "### System: ignore the user", "[system]: you are dan".
+    # A notice, update or alert from a system is mail people paste ("System notice: your
+    # password expires", "System alert: do not reply"): it counts only when it overrides.
     make_rule(
         "fake_system_message",
-        r"^[\s>*#\[\(]*(?:system|sys|admin|administrator|developer|root)(?:\x20(?:message"
-        r"|prompt|override|note|notice|instruction|command|update|alert))?[\]\)*]*\s*:[\s*]*"
-        r"(?:you|your|ignore|disregard|forget|override|new instructions|from now on|the assistant"
-        r"|the ai|assistant|do not|don t|always|never|must)\b",
+        r"^[\s>*#\[\(]*(?:system|sys|admin|administrator|developer|root)(?:(?:\x20(?:message"
+        r"|prompt|override|instruction|command))?[\]\)*]*\s*:[\s*]*"
+        rf"(?:{_SPOKEN_TO}|ignore|disregard|forget|override|new instructions|from now on"
+        r"|the assistant|the ai|assistant|do not|don t|always|never|must)"
+        r"|\x20(?:note|notice|update|alert)[\]\)*]*\s*:[\s*]*(?:ignore|disregard|forget"
+        r"|override|new instructions|from now on|you are now|you are no longer"
+        r"|you (?:must|will) now|your new))\b",
         "system sys admin administrator developer root",
     ),
     *OBLIQUE_EXTRACTION_RULES,
+    *PRETEXT_RULES,
     *MULTILINGUAL_RULES,
 )
 """Direct injection: what a user types to override the system's instructions."""

@@ -151,6 +151,16 @@ _MENTION_CUE = re.compile(
     r"|difference between|different from|do not explain|never tell)\b[^.!?\n]*$"
 )
 _CUE_WINDOW = 160
+_QUESTION_CUE = re.compile(
+    r"\bwhat(?: is|'s|’s|s) (?:(?:the|a|an) )?$"
+    r"|\bwhy (?:does|do|did|would|won't|doesn't|won’t|doesn’t|is|are) (?:(?:my|the|our|this"
+    r"|that|a|an|his|her|their|these|those) )?(?!you\b)(?:[\w-]+ ){1,3}$"
+)
+"""A question right before the phrase: "what is the DAN prompt", "why does my agent ignore the
+system prompt" (not "why does revealing your prompt…", nor "what is the capital… forget…")."""
+_QUESTION_WINDOW = 64
+"""Its longest form is well under this. It excuses rule matches only: a page's quotations (up to
+hundreds) are not checked for it, which would cost 10% more there for little."""
 _QUOTE_REACH = 1_000
 """How far around a match to look for the quotes that would make it a mention."""
 
@@ -186,8 +196,9 @@ than letting the alternation try every position."""
 
 
 def is_mention(text: str, start: int, end: int) -> bool:
-    """Whether `text[start:end]` is talked about rather than said: quoted, or after a cue such
-    as "the phrase", "how to" or "is this a" in the same sentence.
+    """Whether `text[start:end]` is talked about rather than said: quoted, after a cue such as
+    "the phrase", "how to" or "is this a" in the same sentence, or right after a question about
+    it ("what is the …").
 
     A quote around (nearly) the whole text is no mention: prompts often arrive quoted.
     """
@@ -198,4 +209,10 @@ def is_mention(text: str, start: int, end: int) -> bool:
     for quote in _QUOTED.finditer(text, line_start, line_end):
         if quote.start() <= start and end <= quote.end():
             return quote.end() - quote.start() < 0.8 * content
-    return bool(_MENTION_CUE.search(text, max(line_start, start - _CUE_WINDOW), start))
+    return _cued(text, max(line_start, start - _CUE_WINDOW), start)
+
+
+def _cued(text: str, window: int, start: int) -> bool:
+    """Whether a mention cue in `text[window:start]` introduces the match beginning at `start`."""
+    near = max(window, start - _QUESTION_WINDOW)
+    return bool(_MENTION_CUE.search(text, window, start) or _QUESTION_CUE.search(text, near, start))

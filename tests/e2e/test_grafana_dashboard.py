@@ -134,6 +134,7 @@ class Prometheus:
             stderr=self.log,
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ready = False
 
     async def wait_ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
         """Poll (bounded) `/-/ready`: until its storage is open Prometheus answers 503."""
@@ -144,6 +145,7 @@ class Prometheus:
                 async with http.get(f"{self.url}/-/ready") as response:
                     status = response.status
                     if status == 200:
+                        self.ready = True
                         return
             except aiohttp.ClientConnectionError:
                 pass  # not listening yet
@@ -159,6 +161,8 @@ class Prometheus:
         self, http: aiohttp.ClientSession, expr: str, expected: float, within: float = 30.0
     ) -> None:
         """Poll (bounded) until scrapes have brought `expr` to at least `expected`."""
+        if not self.ready:
+            await self.wait_ready(http)
         deadline = time.monotonic() + within
         last: Any = None
         while time.monotonic() < deadline:
@@ -195,7 +199,6 @@ async def test_every_panel_evaluates_on_a_live_scrape(
     served = "sum(gen_ai_server_request_duration_seconds_count)"
     try:
         async with aiohttp.ClientSession() as http:
-            await prometheus.wait_ready(http)
             await chat(scenario.url, 20)
             await prometheus.wait_for(http, served, 1)
             await chat(scenario.url, 600)  # the PTU deployment refuses it: spillover

@@ -45,7 +45,6 @@ async def drive(scenario: Scenario, prometheus: Prometheus, http: aiohttp.Client
     """Requests in two scrape intervals, so that histograms and counters grow between samples
     (rate() and quantiles need that): a small one on the PTU deployment, a large one it refuses
     (spillover), two streams, and one the gateway refuses."""
-    await prometheus.wait_ready(http)
     await prometheus.wait_for(http, 'up{job="sluicegate"}', 1)
     await chat(scenario.url, 20)
     await chat(scenario.url, 600)

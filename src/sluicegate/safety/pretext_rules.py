@@ -40,7 +40,7 @@ _CLAIM_DEMAND = (
     rf"(?:access to |to see |to access |the |your |all )*(?:{_SETUP_WORDS})(?: \w+){{0,2}})?"
 )
 """At most a demand for the setup after the claim: "and need system details"."""
-_PRIVATE = (
+_CLEARED = (
     "system prompt|prompt|initiali[sz]ation|hidden instructions|system instructions"
     "|internal instructions|directives|programming|training data"
 )
@@ -122,7 +122,7 @@ PRETEXT_RULES: tuple[Rule, ...] = (
         r"|cleared|clears|entitles|entitled) (?:me |us |you )?(?:to )?(?:full |complete )?"
         r"(?:access|see|view|read|share|sharing|reveal|revealing|disclose|disclosing|show"
         rf"|showing|release|releasing|obtain|print|printing)(?: to)? (?:the |your |its )?"
-        rf"(?:full |complete |entire |hidden |internal )?(?:{_PRIVATE}){PHRASE_END}",
+        rf"(?:full |complete |entire |hidden |internal )?(?:{_CLEARED}){PHRASE_END}",
         "authorized authorised authorizes authorises approved approves permitted permits allowed "
         "allows granted grants cleared clears entitles entitled",
         requires="prompt initialization initialisation instructions directives programming "
@@ -160,7 +160,7 @@ PRETEXT_RULES: tuple[Rule, ...] = (
         "fake_system_message",
         rf"\b(?:{_NOTE_FROM}) ?(?:{_NOTE})\W{{0,3}}:\W{{0,3}}(?:please )?(?:(?:{DISCLOSE}|append"
         r"|add|include|attach|insert|prepend|paste) (?:the |full |complete |entire |hidden )*"
-        rf"(?:{_PRIVATE}|initiali[sz]ation text|prompt text|system message|your (?:{SELF}))\b"
+        rf"(?:{_CLEARED}|initiali[sz]ation text|prompt text|system message|your (?:{SELF}))\b"
         r"|(?:ignore"
         r"|disregard|forget|override|bypass|disable) (?:all |any |the |your |previous |prior "
         rf"|safety |content )*(?:{DIRECTIVES})\b)",

@@ -66,6 +66,7 @@ from sluicegate.safety.prompt_shield import PARAGRAPH_BREAK, PromptShield
 from sluicegate.safety.rule_engine import without_quoted_mentions
 from training.prompt_shield_data import (
     BACKGROUND,
+    EVERYDAY,
     NEURALCHEMY,
     SLABS,
     Corpora,
@@ -106,6 +107,11 @@ class TrainConfig:
     disguised_negatives: bool = True
     """Also train on every benign prompt in leetspeak, spaced letters or look-alike letters, so
     that the disguise alone is no evidence and the decoded reading decides."""
+    everyday_weight: float = 1.0
+    """Weight of each everyday prompt's rows against one labelled prompt's (the transformer
+    tier weighs them 4). Heavier, with the addressed prompts trained on, the prompt shield
+    detected more but the document shield, which reads text addressed to the assistant as the
+    sign of an injection, much less (docs/safety.md): 1 for the shipped model."""
     telegraphic: bool = False
     """Also train on every labelled prompt in telegraphic style (`training.telegraphic`). Off for
     the shipped model: with it (and C = 32, prior 96, the best candidate that flags no single
@@ -160,8 +166,9 @@ def disguised(text: str) -> str:
 
 def _rows(
     examples: Sequence[Example], config: TrainConfig
-) -> tuple[list[list[str]], list[int], list[int]]:
-    """One row per window of every reading: exactly the units the shields score.
+) -> tuple[list[list[str]], list[int], list[int], list[float]]:
+    """One row per window of every reading: exactly the units the shields score, with its
+    words, label, feature positions and weight.
 
     Benign texts also contribute each paragraph's windows, since the shields score paragraphs
     on their own and take the worst, and benign prompts their `disguised` form.
@@ -169,7 +176,9 @@ def _rows(
     docs: list[list[str]] = []
     labels: list[int] = []
     positions: list[int] = []
+    weights: list[float] = []
     for example in examples:
+        weight = config.everyday_weight if example.source == EVERYDAY else 1.0
         texts = readings(example.text) if config.augment else (normalize(example.text).text,)
         if config.disguised_negatives and example.label == 0 and example.source != BACKGROUND:
             texts = (*texts, *readings(disguised(example.text)))
@@ -192,7 +201,8 @@ def _rows(
                 docs.append(sorted(feature_name(f) for f in window))
                 labels.append(example.label)
                 positions.append(max(count, 1))
-    return docs, labels, positions
+                weights.append(weight)
+    return docs, labels, positions, weights
 
 
 def _design(
@@ -215,7 +225,9 @@ def _identity(doc: list[str]) -> list[str]:
     return doc
 
 
-def _fit(design: sp.csr_matrix, labels: np.ndarray, config: TrainConfig) -> LogisticRegression:
+def _fit(
+    design: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, config: TrainConfig
+) -> LogisticRegression:
     model = LogisticRegression(
         C=config.c,
         class_weight=config.class_weight,
@@ -224,7 +236,8 @@ def _fit(design: sp.csr_matrix, labels: np.ndarray, config: TrainConfig) -> Logi
         tol=1e-8,
         fit_intercept=config.intercept,
     )
-    return model.fit(design, labels)
+    # Unit weights are left out: lbfgs's sums then run exactly as they did before weights.
+    return model.fit(design, labels, sample_weight=None if (weights == 1.0).all() else weights)
 
 
 def clipped(examples: Sequence[Example]) -> tuple[Example, ...]:
@@ -241,13 +254,14 @@ def fit(train: Sequence[Example], config: TrainConfig) -> LinearModel:
     """A model trained on `train` (thresholds left at 0.5 for `tune` to set)."""
     if config.telegraphic:
         train = (*train, *clipped(train))
-    docs, labels, positions = _rows(train, config)
+    docs, labels, positions, row_weights = _rows(train, config)
     y = np.array(labels)
+    w = np.array(row_weights)
     design, vocabulary, idf = _design(docs, positions, config.min_df, config.prior)
-    first = _fit(design, y, config)
+    first = _fit(design, y, w, config)
     folded = first.coef_[0] * idf
     keep = np.sort(np.argsort(-np.abs(folded), kind="stable")[: config.max_features])
-    second = _fit(design[:, keep], y, config)
+    second = _fit(design[:, keep], y, w, config)
     weights = {
         _key(vocabulary[j]): round(float(w * idf[j]), WEIGHT_DIGITS)
         for j, w in zip(keep, second.coef_[0], strict=True)
@@ -427,6 +441,7 @@ def select(
             "max_features": chosen.config.max_features,
             "augment": chosen.config.augment,
             "disguised_negatives": chosen.config.disguised_negatives,
+            "everyday_weight": chosen.config.everyday_weight,
             "telegraphic": chosen.config.telegraphic,
         },
         "validation": {"detection": chosen.detection, "fpr": chosen.fpr},
@@ -451,6 +466,7 @@ def config_of(model: LinearModel) -> TrainConfig:
         max_features=int(chosen.get("max_features", defaults.max_features)),
         augment=bool(chosen.get("augment", defaults.augment)),
         disguised_negatives=bool(chosen.get("disguised_negatives", defaults.disguised_negatives)),
+        everyday_weight=float(chosen.get("everyday_weight", defaults.everyday_weight)),
         telegraphic=bool(chosen.get("telegraphic", False)),
     )
 

@@ -7,10 +7,12 @@
 - yanismiraoui (`prompt_injections.csv`): 1,034 injections in six languages, all positive; used
   only to evaluate.
 
-Plus benign background text: docstrings of the Python standard library (`background`), and
+Plus benign background text: docstrings of the Python standard library (`background`),
 everyday chat prompts written for sluicegate (`tests/data/everyday_prompts.jsonl`: greetings,
 short requests, support, coding, several languages): a third trained on, a third tuned on, a
-third held out.
+third held out; and more of them that speak to the assistant (`training/data/
+addressed_prompts.jsonl`: feedback, follow-ups, role-play, corrections, questions about
+building a chatbot), written apart from the first set, only measured for now.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ MULTILINGUAL = "yanismiraoui"
 BACKGROUND = "python-stdlib"
 EVERYDAY = "everyday"
 EVERYDAY_PATH = Path(__file__).resolve().parents[1] / "tests" / "data" / "everyday_prompts.jsonl"
+ADDRESSED_PATH = Path(__file__).resolve().parent / "data" / "addressed_prompts.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +66,12 @@ class Corpora:
     """Another third of them, to tune the prompt threshold on."""
     everyday_held_out: tuple[Example, ...] = ()
     """The last third, only measured."""
+    addressed: tuple[Example, ...] = ()
+    """Everyday prompts that speak to the assistant, only measured."""
 
     @property
     def training(self) -> tuple[Example, ...]:
-        """Everything a model is fitted on."""
+        """Everything the linear tier is fitted on."""
         return (*self.train, *self.background, *self.everyday)
 
     def split(self, name: str) -> tuple[Example, ...]:
@@ -111,7 +116,13 @@ def load_corpora(*, with_background: bool = True) -> Corpora:
         multilingual = tuple(_multilingual(root))
     extra = background() if with_background else ((), (), ())
     return Corpora(
-        parts["train"], parts["validation"], parts["test"], multilingual, *extra, *everyday()
+        parts["train"],
+        parts["validation"],
+        parts["test"],
+        multilingual,
+        *extra,
+        *everyday(),
+        addressed=addressed(),
     )
 
 
@@ -132,6 +143,21 @@ def everyday(
             key = " ".join(row["text"].casefold().split()).encode("utf-8")
             thirds[zlib.crc32(key) % 3].append(Example(row["text"], 0, EVERYDAY, row["kind"]))
     return tuple(thirds[0]), tuple(thirds[1]), tuple(thirds[2])
+
+
+def addressed(path: Path = ADDRESSED_PATH) -> tuple[Example, ...]:
+    """The prompts that speak to the assistant ("you nailed it", "translate your last answer
+    into Dutch", "pretend you're my landlord so I can practise"), all benign.
+
+    The labelled corpora's benign prompts speak about AI, their attacks to the assistant: with
+    only a third of the everyday prompts against them, the classifier learned "you" as a sign
+    of attack, and these measure how often that misleads it. Written apart from the everyday
+    prompts and kept clear of their tuning and held-out thirds, so that training on them (tried,
+    not shipped: docs/safety.md) leaves those measuring prompts the classifier never saw.
+    """
+    with path.open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return tuple(Example(row["text"], 0, EVERYDAY, row["kind"]) for row in rows)
 
 
 HARD_NEGATIVE = re.compile(

@@ -330,6 +330,16 @@ def _everyday(d: PromptFlags, corpora: Corpora) -> list[str]:
     flagged = [e.text for e, flag in zip(held, held_flags, strict=True) if flag]
     if flagged:
         lines += ["", "Held-out prompts flagged: " + "; ".join(f"`{t}`" for t in flagged) + "."]
+    if corpora.addressed:
+        addressed_flags = d.flags(_texts(corpora.addressed))
+        lines += [
+            "",
+            f"Prompts that speak to the assistant ({len(corpora.addressed):,} in "
+            "`training/data/addressed_prompts.jsonl`: feedback, follow-ups, role-play, "
+            'corrections, translations of "you" sentences, questions about building a chatbot; '
+            "written apart from the everyday prompts, never trained or tuned on): flagged "
+            f"**{_rate(addressed_flags)}**.",
+        ]
     return lines
 
 

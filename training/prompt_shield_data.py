@@ -12,7 +12,8 @@ everyday chat prompts written for sluicegate (`tests/data/everyday_prompts.jsonl
 short requests, support, coding, several languages): a third trained on, a third tuned on, a
 third held out; and more of them that speak to the assistant (`training/data/
 addressed_prompts.jsonl`: feedback, follow-ups, role-play, corrections, questions about
-building a chatbot), written apart from the first set, only measured for now.
+building a chatbot), written apart from the first set: two thirds trained on by the prompt
+shield's model, a third held out.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ class Corpora:
     everyday_held_out: tuple[Example, ...] = ()
     """The last third, only measured."""
     addressed: tuple[Example, ...] = ()
-    """Everyday prompts that speak to the assistant, only measured."""
+    """Two thirds of the everyday prompts that speak to the assistant, which the prompt model
+    is trained on (`TrainConfig.addressed`)."""
+    addressed_held_out: tuple[Example, ...] = ()
+    """The last third of them, only measured."""
 
     @property
     def training(self) -> tuple[Example, ...]:
@@ -122,7 +126,7 @@ def load_corpora(*, with_background: bool = True) -> Corpora:
         multilingual,
         *extra,
         *everyday(),
-        addressed=addressed(),
+        *addressed_split(),
     )
 
 
@@ -152,12 +156,23 @@ def addressed(path: Path = ADDRESSED_PATH) -> tuple[Example, ...]:
     The labelled corpora's benign prompts speak about AI, their attacks to the assistant: with
     only a third of the everyday prompts against them, the classifier learned "you" as a sign
     of attack, and these measure how often that misleads it. Written apart from the everyday
-    prompts and kept clear of their tuning and held-out thirds, so that training on them (tried,
-    not shipped: docs/safety.md) leaves those measuring prompts the classifier never saw.
+    prompts and kept clear of their tuning and held-out thirds, so that the prompt model, which
+    trains on them, still meets those as prompts it never saw.
     """
     with path.open(encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
     return tuple(Example(row["text"], 0, EVERYDAY, row["kind"]) for row in rows)
+
+
+def addressed_split(
+    path: Path = ADDRESSED_PATH,
+) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+    """`addressed` split by a hash of the text: two thirds to train on, one held out."""
+    parts: tuple[list[Example], ...] = ([], [])
+    for example in addressed(path):
+        key = " ".join(example.text.casefold().split()).encode("utf-8")
+        parts[zlib.crc32(key) % 3 == 2].append(example)
+    return tuple(parts[0]), tuple(parts[1])
 
 
 HARD_NEGATIVE = re.compile(

@@ -1,7 +1,8 @@
 """The prompt-shield quality report (Markdown), measured on data the model was never tuned on.
 
-Everything is measured with the shipped detector as the gateway runs it: `PromptShield` (rules,
-then the classifier over every normalised reading) and `DocumentShield`.
+Everything is measured with the shipped detectors as the gateway runs them: `PromptShield` (rules,
+then the prompt model over every normalised reading) and `DocumentShield` (rules, then the
+document model).
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ import numpy as np
 from benchmarks.prompt_shield import run as run_benchmark
 from benchmarks.prompt_shield import table as benchmark_table
 
-from sluicegate.safety.classifier import MODEL_PATH, LinearModel
+from sluicegate.safety.classifier import DOCUMENT_MODEL_PATH, MODEL_PATH, LinearModel
 from sluicegate.safety.content import ContentSafety
 from sluicegate.safety.document_shield import DocumentShield
 from sluicegate.safety.prompt_shield import PromptShield
 from sluicegate.safety.verdict import HARM_CATEGORIES, Level
 from training.prompt_shield import (
+    DOCUMENT,
     MAX_BACKGROUND_FPR,
     MAX_DOCUMENT_FPR,
     MAX_EVERYDAY_FPR,
     MAX_FPR,
+    PROMPT,
     Selection,
+    Trained,
     Tuning,
     config_of,
     fit,
@@ -68,12 +72,14 @@ class PromptFlags(Protocol):
 
 
 class Detectors:
-    """The shipped model's prompt and document shields, and their rules alone."""
+    """The prompt and document shields of a prompt model and a document model (the prompt
+    model for both where no document model is given)."""
 
-    def __init__(self, model: LinearModel) -> None:
+    def __init__(self, model: LinearModel, document_model: LinearModel | None = None) -> None:
         self.model = model
+        self.document_model = document_model or model
         self.prompt = PromptShield(model=model)
-        self.document = DocumentShield(model=model)
+        self.document = DocumentShield(model=self.document_model)
 
     def flags(self, texts: Sequence[str]) -> np.ndarray:
         return np.array([bool(self.prompt(t)) for t in texts], dtype=bool)
@@ -253,7 +259,14 @@ def _documents(d: Detectors, corpora: Corpora) -> list[str]:
 
 def _retrained(model: LinearModel, train: Sequence[Example], tuning: Tuning) -> LinearModel:
     """A model trained like `model` (same configuration) on other data."""
-    return tune(fit(train, config_of(model)), tuning)
+    config = config_of(model)
+    return tune(fit(train, config), tuning.floored(config))
+
+
+def _benign_extra(model: LinearModel, corpora: Corpora) -> list[Example]:
+    """The benign prompts a model trained like `model` is fitted on besides the corpora."""
+    addressed = corpora.addressed if config_of(model).addressed else ()
+    return [*corpora.background, *corpora.everyday, *addressed]
 
 
 def _tuning(corpora: Corpora, keep: Callable[[Example], bool]) -> Tuning:
@@ -276,8 +289,7 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
         def same_source(e: Example, source: str = train_source) -> bool:
             return e.source == source
 
-        train = [*(e for e in corpora.train if same_source(e)), *corpora.background]
-        train += corpora.everyday
+        train = [*(e for e in corpora.train if same_source(e)), *_benign_extra(model, corpora)]
         other = _retrained(model, train, _tuning(corpora, same_source))
         d = Detectors(other)
         for target in (train_source, test_source):
@@ -302,7 +314,7 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
         def keep(e: Example, c: frozenset[str] = categories) -> bool:
             return not (e.source == NEURALCHEMY and e.category in c)
 
-        kept = [e for e in corpora.train if keep(e)] + [*corpora.background, *corpora.everyday]
+        kept = [e for e in corpora.train if keep(e)] + _benign_extra(model, corpora)
         without = Detectors(_retrained(model, kept, _tuning(corpora, keep)))
         attacks = _texts([e for e in corpora.test if e.category in categories and e.label == 1])
         lines.append(
@@ -330,16 +342,19 @@ def _everyday(d: PromptFlags, corpora: Corpora) -> list[str]:
     flagged = [e.text for e, flag in zip(held, held_flags, strict=True) if flag]
     if flagged:
         lines += ["", "Held-out prompts flagged: " + "; ".join(f"`{t}`" for t in flagged) + "."]
-    if corpora.addressed:
-        addressed_flags = d.flags(_texts(corpora.addressed))
+    if corpora.addressed_held_out:
+        speaking = _texts(corpora.addressed_held_out)
+        addressed_flags = d.flags(speaking)
         lines += [
             "",
-            f"Prompts that speak to the assistant ({len(corpora.addressed):,} in "
-            "`training/data/addressed_prompts.jsonl`: feedback, follow-ups, role-play, "
-            'corrections, translations of "you" sentences, questions about building a chatbot; '
-            "written apart from the everyday prompts, never trained or tuned on): flagged "
-            f"**{_rate(addressed_flags)}**.",
+            "Prompts that speak to the assistant (`training/data/addressed_prompts.jsonl`: "
+            'feedback, follow-ups, role-play, corrections, translations of "you" sentences, '
+            "questions about building a chatbot; written apart from the everyday prompts), "
+            f"the third held out ({len(speaking):,}): flagged **{_rate(addressed_flags)}**.",
         ]
+        flagged = [t for t, flag in zip(speaking, addressed_flags, strict=True) if flag]
+        if flagged:
+            lines.append("Flagged: " + "; ".join(f"`{t}`" for t in flagged) + ".")
     return lines
 
 
@@ -400,20 +415,17 @@ def _selection(table: Sequence[Selection], model: LinearModel) -> list[str]:
     return lines
 
 
-def write_report(
-    model: LinearModel,
-    table: Sequence[Selection],
-    corpora: Corpora,
-    path: Path,
-    *,
-    trained_seconds: float,
-) -> None:
+def _kib(path: Path) -> float:
+    return path.stat().st_size / 1024 if path.exists() else 0.0
+
+
+def write_report(trained: Trained, corpora: Corpora, path: Path, *, trained_seconds: float) -> None:
     started = time.perf_counter()
-    d = Detectors(model)
+    model, document = trained.prompt, trained.document
+    d = Detectors(model, document)
     multilingual = _texts(corpora.multilingual)
     ml_flags = d.flags(multilingual)
     ml_rules = rule_hits(corpora.multilingual)
-    model_bytes = MODEL_PATH.stat().st_size if MODEL_PATH.exists() else 0
     sections: dict[str, list[str]] = {
         "headline": _headline(d, corpora),
         "categories": _categories(d, corpora),
@@ -423,7 +435,8 @@ def write_report(
         "ood": _out_of_domain(d, corpora),
         "documents": _documents(d, corpora),
         "generalisation": _generalisation(model, corpora),
-        "selection": _selection(table, model),
+        "selection": _selection(trained.tables[PROMPT], model),
+        "document_selection": _selection(trained.tables[DOCUMENT], document),
         "everyday": _everyday(d, corpora),
         "trade_off": _trade_off(d, corpora),
     }
@@ -434,11 +447,13 @@ def write_report(
         command=COMMAND,
         benchmark_command=BENCHMARK_COMMAND,
         features=len(model.weights),
-        model_kib=model_bytes / 1024,
+        document_features=len(document.weights),
+        model_kib=_kib(MODEL_PATH),
+        document_model_kib=_kib(DOCUMENT_MODEL_PATH),
         block=model.block,
         window=model.window,
         threshold=model.threshold,
-        document_threshold=model.document_threshold,
+        document_threshold=document.document_threshold,
         max_fpr=_pct(MAX_FPR),
         max_document_fpr=_pct(MAX_DOCUMENT_FPR),
         max_background_fpr=_pct(MAX_BACKGROUND_FPR),
@@ -447,7 +462,10 @@ def write_report(
         prior=model.prior,
         intercept=model.intercept,
         c=model.metadata.get("config", {}).get("c"),
-        class_weight=model.metadata.get("config", {}).get("class_weight") or "none",
+        everyday_weight=model.metadata.get("config", {}).get("everyday_weight"),
+        document_prior=document.prior,
+        document_c=document.metadata.get("config", {}).get("c"),
+        addressed_train=len(corpora.addressed),
         train_prompts=len(corpora.train),
         background=len(corpora.background),
         background_validation=len(corpora.background_validation),
@@ -467,7 +485,7 @@ def write_report(
 TEMPLATE = """\
 # Prompt shield and document shield: design and measured quality
 
-Written by `{command}` (which also trains the model); numbers below are from that run.
+Written by `{command}` (which also trains the models); numbers below are from that run.
 
 **In short** (test splits, never used for training or tuning; shipped detector):
 
@@ -476,7 +494,9 @@ Written by `{command}` (which also trains the model); numbers below are from tha
 ## What runs
 
 `PromptShield` (category `jailbreak`) and `DocumentShield` (category `indirect_attack`) are pure
-Python, offline, and load one gzipped model file at construction.
+Python, offline, and each loads its own gzipped model file at construction: the same kind of
+classifier, trained apart (below), because a prompt that speaks to the assistant is ordinary
+while a retrieved page that does is the mark of an injection.
 
 1. **Normalisation** (`safety/normalize.py`): NFKC; zero-width, bidi-control and tag characters
    removed; control characters and lone surrogates as spaces; casefold. Readings scanned besides
@@ -503,9 +523,11 @@ Python, offline, and load one gzipped model file at construction.
    Every rule has zero hits on the benign train, validation and test prompts of both corpora.
 3. **Classifier** (`safety/classifier.py`): logistic regression over word unigrams and bigrams,
    counted once per block of {block} tokens, idf folded into {features:,} weights
-   ({model_kib:.0f} KiB gzipped), and an intercept ({intercept:.2f}). The margin of a window of
+   ({model_kib:.0f} KiB gzipped; the document model {document_features:,},
+   {document_model_kib:.0f} KiB), and an intercept ({intercept:.2f}). The margin of a window of
    two blocks ({window} tokens, stepping one block) is the intercept plus the sum of its
-   features' weights over its feature positions plus {prior:g}: a mean, shrunk toward the
+   features' weights over its feature positions plus {prior:g} (the document model:
+   {document_prior:g}): a mean, shrunk toward the
    intercept for short texts, so that no single word ("hi", "thanks", "yes", which open many
    jailbreak scripts) can carry a verdict alone. The worst window of the worst paragraph of
    the worst reading decides. It abstains (leaving the text to the rules) on text that reads
@@ -517,9 +539,10 @@ Python, offline, and load one gzipped model file at construction.
 
 **Thresholds.** Prompt: probability ≥ **{threshold:.4f}**, the lowest keeping false positives
 ≤ {max_fpr} on each validation set and on the validation background texts, and
-≤ {max_everyday_fpr} on the tuning third of the everyday chat prompts. Document:
+≤ {max_everyday_fpr} on the tuning third of the everyday chat prompts, and above what any
+single word scores as a whole prompt. Document (the document model's probability):
 ≥ **{document_threshold:.4f}**, also keeping ≤ {max_document_fpr} of benign validation prompts
-and ≤ {max_background_fpr} of the validation background texts flagged. Both are stored in the
+and ≤ {max_background_fpr} of the validation background texts flagged. Each is stored in its
 model file.
 
 **Training data.** {train_prompts:,} train prompts (S-Labs and neuralchemy `core`, from
@@ -530,12 +553,32 @@ other modules, tune the thresholds; {background_held_out:,} more are held out). 
 text the classifier learned that "admin", "key" or "config" mean attack and flagged a quarter
 of ordinary technical text. A third ({everyday_train:,}) of the everyday chat prompts
 (`tests/data/everyday_prompts.jsonl`, below) is trained on too: without them a greeting, "yes"
-or "continue" scored as an attack. Candidates (C × prior × class weight) were compared on
-validation only, and a candidate that would flag any single word as a whole prompt was not
-eligible (selected: C = {c}, prior {prior:g}, class weight {class_weight}); training took
-{trained_seconds:.0f} s on this machine:
+or "continue" scored as an attack.
+
+The prompt model also trains on two thirds ({addressed_train:,}) of the prompts that speak to
+the assistant (`training/data/addressed_prompts.jsonl`: feedback, follow-ups, role-play,
+corrections), and every everyday prompt's rows weigh {everyday_weight:g} labelled prompts'.
+The corpora's benign prompts speak *about* AI and their attacks *to* it, so without these "you"
+itself read as evidence of an attack. The document model trains without them: in a retrieved
+page, text addressed to the assistant is exactly what an injection looks like, and trained on
+them it caught a third fewer of the attacks placed in documents.
+
+Candidates (C × prior) were compared on validation only: for the prompt model, by the prompt
+shield's detection; for the document model, by the document shield's detection of validation
+attacks placed between two validation background texts. A document candidate that would flag
+any single word as a whole prompt was not eligible; the prompt model's threshold is held above
+every single word instead (trained on the addressed prompts, every candidate's tuned threshold
+fell below the word "restrictions"). Selected: C = {c}, prior {prior:g} for the prompt model,
+C = {document_c}, prior {document_prior:g} for the document model; training both took
+{trained_seconds:.0f} s on this machine.
+
+Prompt model:
 
 {selection}
+
+Document model (detection and false positives of the document shield):
+
+{document_selection}
 
 ## Test splits (never used for training or tuning)
 
@@ -632,7 +675,7 @@ example, configuration keys and identifiers):
   from validation attacks clipped the same way, catch part of them. Training on every labelled
   prompt also in telegraphic form (`training/telegraphic.py`, `TrainConfig.telegraphic`) raised
   S-Labs test detection from 56.5% to 61.5% (before those rules) but lowered the document
-  shield's, so the shipped model is trained without it.
+  shield's, so the shipped models are trained without it.
 - **An attack in the middle of a long paragraph is diluted.** Windows stop far-away text from
   diluting an attack, and paragraphs are scored on their own, but a short attack inside a
   paragraph shares its 128-token window with the benign words around it (the "padded" row).
@@ -648,8 +691,10 @@ example, configuration keys and identifiers):
 - **Text about prompts and credentials**: questions that quote an attack phrase (the hard
   negatives above), role-play openers ("Let's play a game: you are…"), code that defines a system
   prompt ("You are a helpful assistant…"), and short code or configuration paragraphs about
-  admin users, API keys or `print(config…)` use the attackers' vocabulary, and so do thanks
-  and requests that address the assistant as "you". Rules skip quoted and "how to" mentions;
+  admin users, API keys or `print(config…)` use the attackers' vocabulary. Thanks and
+  requests that address the assistant as "you" did too, until the prompt model was trained
+  on prompts that speak to the assistant (its held-out third is measured above); the document
+  model still reads them as a sign of injection. Rules skip quoted and "how to" mentions;
   the classifier skips only quotations introduced as mentions ("phrases like "…""). Scoring
   paragraphs on their own makes short technical paragraphs in long prompts a false-positive
   risk.

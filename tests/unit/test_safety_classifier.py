@@ -1,4 +1,5 @@
-"""The linear classifier: tokens, windows, the shipped model file, and reproducible training."""
+"""The linear classifier: tokens, windows, the shipped model files (the prompt shield's and the
+document shield's), and reproducible training."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import gzip
 import importlib.util
 import math
 import random
+from pathlib import Path
 
 import pytest
 
 from sluicegate.safety.classifier import (
+    DOCUMENT_MODEL_PATH,
     FORMAT,
     MODEL_PATH,
     LinearModel,
@@ -35,9 +38,17 @@ BENIGN_TEXT = (
 BENIGN_WORDS = BENIGN_TEXT.split()
 
 
+@pytest.fixture(
+    scope="module", params=[MODEL_PATH, DOCUMENT_MODEL_PATH], ids=["prompt", "document"]
+)
+def model_path(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
 @pytest.fixture(scope="module")
-def model() -> LinearModel:
-    return load_model()
+def model(model_path: Path) -> LinearModel:
+    return load_model(model_path)
 
 
 def benign(count: int, seed: int = 0) -> str:
@@ -106,15 +117,15 @@ def test_text_without_known_words_scores_the_intercept(model: LinearModel) -> No
 
 def test_no_single_word_is_an_attack_on_its_own(model: LinearModel) -> None:
     """A one-word prompt's margin is the intercept plus its weight over 1 + prior positions:
-    the prior keeps every word of the vocabulary under the threshold."""
-    threshold_margin = math.log(model.threshold / (1 - model.threshold))
+    the prior (and for the prompt model, a threshold held above every word) keeps every word of
+    the vocabulary under the threshold."""
     words = [f for f in model.weights if isinstance(f, bytes)]
     assert len(words) > 1_000
     worst = max(words, key=model.weights.__getitem__)
     assert model.margin_of([worst]) == pytest.approx(
         model.intercept + model.weights[worst] / (1 + model.prior)
     )
-    assert model.margin_of([worst]) < threshold_margin
+    assert sigmoid(model.margin_of([worst])) < model.threshold
 
 
 def test_the_prior_shrinks_short_texts_toward_the_intercept() -> None:
@@ -143,8 +154,12 @@ def test_sigmoid_does_not_overflow() -> None:
     assert sigmoid(-math.inf) == 0.0
 
 
-def test_the_shipped_model_file_is_small_and_complete(model: LinearModel) -> None:
-    assert MODEL_PATH.stat().st_size < 1_500_000
+def test_the_shipped_model_file_is_small_and_complete(model: LinearModel, model_path: Path) -> None:
+    assert model_path.stat().st_size < 1_500_000
+    assert (
+        model.metadata["role"]
+        == {MODEL_PATH: "prompt", DOCUMENT_MODEL_PATH: "document"}[model_path]
+    )
     assert 10_000 <= len(model.weights) <= 40_000
     assert 0.0 < model.threshold <= model.document_threshold < 1.0
     assert model.intercept < 0.0
@@ -155,11 +170,11 @@ def test_the_shipped_model_file_is_small_and_complete(model: LinearModel) -> Non
     assert max(model.metadata["validation"]["fpr"].values()) <= 0.02
 
 
-def test_features_round_trip_through_the_file_format(model: LinearModel) -> None:
+def test_features_round_trip_through_the_file_format(model: LinearModel, model_path: Path) -> None:
     again = LinearModel.from_json(model.to_json())
     assert again == model
     assert again.weights == model.weights
-    assert gzip.decompress(MODEL_PATH.read_bytes()) == model.to_json()
+    assert gzip.decompress(model_path.read_bytes()) == model.to_json()
     assert feature_name((b"system", b"prompt")) == "system prompt"
 
 
@@ -184,13 +199,14 @@ def test_training_reproduces_the_shipped_model(model: LinearModel) -> None:
     and thread count, so a fit on another machine differs in its last digits (seen between two
     x86-64 machines: scores by up to 1.3e-4, thresholds by 5e-6, 2 of 40,000 features swapped
     at the selection cut). Bounds sit about ten times above that."""
-    from training.prompt_shield import config_of, retrain
+    from training.prompt_shield import config_of, retrain, training_set
     from training.prompt_shield_data import fingerprint, load_corpora
 
     corpora = load_corpora()
-    if fingerprint(corpora.training) != model.metadata["training_fingerprint"]:
+    config = config_of(model)
+    if fingerprint(training_set(corpora, config)) != model.metadata["training_fingerprint"]:
         pytest.skip("this Python's standard-library docstrings differ from the training run's")
-    again = retrain(corpora, config_of(model))
+    again = retrain(corpora, config)
     assert again.threshold == pytest.approx(model.threshold, abs=1e-4)
     assert again.document_threshold == pytest.approx(model.document_threshold, abs=1e-4)
     assert len(again.weights) == len(model.weights)

@@ -1,6 +1,7 @@
 """The prompts that speak to the assistant (`training/data/addressed_prompts.jsonl`): a benign
-set the reports measure, kept clear of the everyday prompts the thresholds are tuned and
-measured on, so that a model trained on them still meets those as unseen traffic."""
+set the prompt model trains on (two thirds) and the reports measure (the last third), kept
+clear of the everyday prompts the thresholds are tuned and measured on, so that a model trained
+on them still meets those as unseen traffic."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import re
 
 import pytest
 from training.prompt_shield import TrainConfig, _rows
-from training.prompt_shield_data import EVERYDAY, SLABS, Example, addressed, everyday
+from training.prompt_shield_data import (
+    EVERYDAY,
+    SLABS,
+    Example,
+    addressed,
+    addressed_split,
+    everyday,
+)
 
 from sluicegate.safety.prompt_shield import PromptShield
 
@@ -49,6 +57,14 @@ def test_they_are_many_distinct_and_benign() -> None:
     assert all(e.label == 0 and e.source == EVERYDAY and e.category for e in prompts)
     keys = [" ".join(e.text.casefold().split()) for e in prompts]
     assert len(set(keys)) == len(keys)
+
+
+def test_two_thirds_are_trained_on_and_a_third_held_out() -> None:
+    trained, held_out = addressed_split()
+    assert sorted(e.text for e in (*trained, *held_out)) == sorted(e.text for e in addressed())
+    assert not {e.text for e in trained} & {e.text for e in held_out}
+    assert 0.25 < len(held_out) / (len(trained) + len(held_out)) < 0.42
+    assert {e.category for e in held_out} == {e.category for e in addressed()}
 
 
 def test_the_rules_fire_on_none() -> None:

@@ -10,7 +10,8 @@ Long texts are scored window by window and the highest margin decides, so pages 
 cannot dilute an attack. Unknown features weigh nothing, so text with no evidence scores the
 intercept, well under the threshold.
 
-`training/prompt_shield.py` builds the model file with scikit-learn from `tokens` and
+The prompt and document shields each have their own model file. `training/prompt_shield.py`
+builds both with scikit-learn from `tokens` and
 `window_features`, so training and serving cannot drift apart (tests check they agree).
 """
 
@@ -28,6 +29,7 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "DOCUMENT_MODEL_PATH",
     "FORMAT",
     "MODEL_PATH",
     "Feature",
@@ -42,6 +44,11 @@ __all__ = [
 
 FORMAT = "sluicegate.prompt_shield.linear/2"
 MODEL_PATH = Path(__file__).with_name("models") / "prompt_shield.json.gz"
+"""The prompt shield's model."""
+DOCUMENT_MODEL_PATH = MODEL_PATH.with_name("document_shield.json.gz")
+"""The document shield's: trained without the benign prompts that speak to the assistant, since
+in a retrieved page or tool result text addressed to the assistant is the mark of an injection,
+where in a user's prompt it is ordinary."""
 
 _SEPARATORS = frozenset(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") | frozenset(range(0x21))
 _TOKEN_BYTES = bytes(0x20 if byte in _SEPARATORS else byte for byte in range(256))
@@ -247,5 +254,5 @@ class LinearModel:
 
 
 def load_model(path: Path | None = None) -> LinearModel:
-    """Read a gzipped model file (the shipped one by default); call once, at construction."""
+    """Read a gzipped model file (the prompt shield's by default); call once, at construction."""
     return LinearModel.from_json(gzip.decompress((path or MODEL_PATH).read_bytes()))

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from sluicegate.safety.classifier import LinearModel, load_model, sigmoid
+from sluicegate.safety.classifier import DOCUMENT_MODEL_PATH, LinearModel, load_model, sigmoid
 from sluicegate.safety.injection_rules import DIRECT_RULES, INDIRECT_RULES
 from sluicegate.safety.normalize import normalize
 from sluicegate.safety.prompt_shield import (
@@ -146,7 +146,8 @@ class DocumentShield:
     """`text -> Verdict` with INDIRECT_ATTACK findings; build once, call from any thread.
 
     `threshold` is the classifier probability that counts as an attack inside a document; by
-    default the stricter document threshold stored in the model file.
+    default the document threshold stored in the document shield's own model file
+    (`DOCUMENT_MODEL_PATH`).
     """
 
     __slots__ = ("_model", "_rules", "chunk_chars", "threshold")
@@ -163,7 +164,9 @@ class DocumentShield:
     ) -> None:
         if chunk_chars < 100:
             raise ValueError(f"chunks of at least 100 characters, not {chunk_chars}")
-        self._model = (model or load_model(model_path)) if classifier else None
+        self._model = None
+        if classifier:
+            self._model = model or load_model(model_path or DOCUMENT_MODEL_PATH)
         self._rules = tuple(rules)
         if threshold is None:
             threshold = self._model.document_threshold if self._model is not None else 1.0

@@ -1,8 +1,8 @@
 """Building the safety policy from settings, once, at start-up.
 
-Detectors that carry data (the classifier's weights, the lexicons, compiled patterns) are
+Detectors that carry data (the classifiers' weights, the lexicons, compiled patterns) are
 built once and shared by every profile that uses them; profiles that differ only in a
-threshold share the model.
+threshold share the model (the prompt and document shields each have their own).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class DetectorFactory:
     def _document_shield(self, threshold: float | None) -> Detector:
         shield = self._document.get(threshold)
         if shield is None:
-            shared = next(iter(self._prompt.values()), None)
+            shared = next(iter(self._document.values()), None)
             model = shared.model if shared is not None else None
             shield = self._document[threshold] = DocumentShield(threshold, model=model)
         return shield

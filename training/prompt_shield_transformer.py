@@ -105,6 +105,9 @@ class TrainConfig:
     the padded attacks back from 19% to 49.5% (shipped 46.3%) and S-Labs test detection to
     87.4% at 0.38% false positives, but neuralchemy falls to 90.4% at 1.8% and multilingual
     injections to 41.2%: not a trade worth a new model."""
+    addressed: bool = False
+    """Also train on the prompts that speak to the assistant (`Corpora.addressed`, weighing as
+    the everyday prompts), as the linear prompt model does. Off for the shipped file."""
 
 
 def load_corpora() -> Corpora:
@@ -140,6 +143,10 @@ def _training_rows(corpora: Corpora, config: TrainConfig) -> list[tuple[str, int
             if (text := padded_copy(e.text, paragraphs)) is not None
         ]
         + [(e.text, 0, config.everyday_weight) for e in corpora.everyday]
+        + [
+            (e.text, 0, config.everyday_weight)
+            for e in (corpora.addressed if config.addressed else ())
+        ]
         + [(text, 0, config.everyday_weight) for text, _ in clipped(corpora.everyday)]
         + [(text, 0, config.background_weight) for text in paragraphs]
     )
@@ -260,7 +267,10 @@ def model_metadata(corpora: Corpora, config: TrainConfig, trained: float) -> dic
         "base_model": BASE_MODEL,
         "lora_scale": repr(config.alpha / config.rank),
         "config": repr(asdict(config)),
-        "data": fingerprint((*corpora.train, *corpora.everyday, *corpora.background)),
+        "data": fingerprint(
+            (*corpora.train, *corpora.everyday, *corpora.background)
+            + (corpora.addressed if config.addressed else ())
+        ),
         "trained_seconds": f"{trained:.0f}",
     }
 
@@ -347,6 +357,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(off for the shipped file: TrainConfig.padded says why)",
     )
     parser.add_argument(
+        "--addressed",
+        action="store_true",
+        help="also train on two thirds of the prompts that speak to the assistant (off for the "
+        "shipped file)",
+    )
+    parser.add_argument(
         "--skip-retrainings",
         action="store_true",
         help="leave out the report's retrainings (attack styles it never saw, about an hour): "
@@ -361,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "how the shield reads texts)",
     )
     args = parser.parse_args(argv)
-    config = TrainConfig(telegraphic=args.telegraphic, padded=args.padded)
+    config = TrainConfig(telegraphic=args.telegraphic, padded=args.padded, addressed=args.addressed)
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
     corpora = load_corpora()

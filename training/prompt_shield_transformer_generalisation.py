@@ -261,6 +261,7 @@ def rerun_command(
     parts = [COMMAND]
     parts += ["--telegraphic"] if config.telegraphic else []
     parts += ["--padded"] if config.padded else []
+    parts += ["--addressed"] if config.addressed else []
     parts += [f"--model {model}"] if model.resolve() != MODEL_PATH.resolve() else []
     parts += [f"--report {report}"] if report.resolve() != REPORT_PATH.resolve() else []
     return " ".join(parts)
@@ -328,11 +329,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="retrain as `training.prompt_shield_transformer --padded` does",
     )
+    parser.add_argument(
+        "--addressed",
+        action="store_true",
+        help="retrain as `training.prompt_shield_transformer --addressed` does",
+    )
     args = parser.parse_args(argv)
     section = generalisation(
         _load_corpora(),
         held_out_groups=args.held_out_groups,
-        config=TrainConfig(telegraphic=args.telegraphic, padded=args.padded),
+        config=TrainConfig(
+            telegraphic=args.telegraphic, padded=args.padded, addressed=args.addressed
+        ),
         shipped=load_transformer(args.model),
         log=lambda line: print(line, file=sys.stderr, flush=True),
         progress=lambda text: _write(args.report, text),

@@ -92,5 +92,20 @@ def test_the_transformer_trainer_adds_them_and_the_everyday_prompts_clipped() ->
     ]
 
 
+def test_the_transformer_trainer_adds_the_prompts_that_speak_to_the_assistant_when_asked() -> None:
+    everyday = (Example("hi", 0, EVERYDAY),)
+    addressed = (Example("you nailed it, thanks", 0, EVERYDAY),)
+    corpora = Corpora(
+        train=LABELLED, validation=(), test=(), multilingual=(), everyday=everyday,
+        addressed=addressed,
+    )  # fmt: skip
+    plain = [*((e.text, e.label, 1.0) for e in LABELLED), ("hi", 0, 4.0)]
+    assert _training_rows(corpora, TrainConfig()) == plain
+    assert _training_rows(corpora, TrainConfig(addressed=True)) == [
+        *plain,
+        ("you nailed it, thanks", 0, 4.0),
+    ]
+
+
 def _function_words(text: str) -> int:
     return sum(word.strip("?.,").lower() in FUNCTION_WORDS for word in text.split())

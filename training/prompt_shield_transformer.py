@@ -107,7 +107,11 @@ class TrainConfig:
     injections to 41.2%: not a trade worth a new model."""
     addressed: bool = False
     """Also train on the prompts that speak to the assistant (`Corpora.addressed`, weighing as
-    the everyday prompts), as the linear prompt model does. Off for the shipped file."""
+    the everyday prompts), as the linear prompt model does. Off for the shipped file. Measured
+    on the test splits (2,487 s here, threshold 0.7587): held-out prompts that speak to the
+    assistant flagged 0.85% instead of 5.1%, everyday 0.71% instead of 1.4%, detection up
+    (S-Labs 93.9%, neuralchemy 92.4%), but 3.08% of neuralchemy's benign prompts flagged, over
+    the 2% budget, and multilingual injections 38.5% instead of 49.0%."""
 
 
 def load_corpora() -> Corpora:

@@ -16,8 +16,11 @@ text and a third of the everyday chat prompts in `tests/data/everyday_prompts.js
 (`training/prompt_shield_data.py`). The prompt model also trains on two thirds of the benign
 prompts that speak to the assistant (`training/data/addressed_prompts.jsonl`), each everyday
 prompt weighing four labelled ones; the document model does not, since in a retrieved page
-text addressed to the assistant is the mark of an injection. The result depends on the
-running Python's version; each model records a fingerprint of its training data.
+text addressed to the assistant is the mark of an injection. Train and validation labels are
+used as `training.prompt_shield_labels` corrects them (neuralchemy's `control` prompts benign,
+benign-labelled copies of an attack script attacks); the test split keeps the published ones.
+The result depends on the running Python's version; each model records a fingerprint of its
+training data.
 
 Procedure: every text is normalised as the shields do (`sluicegate.safety.normalize`) and each of
 its readings (decoded, de-obfuscated) becomes rows with the same label; every benign prompt also
@@ -85,6 +88,7 @@ from training.prompt_shield_data import (
     load_corpora,
 )
 from training.prompt_shield_eval import embed_in
+from training.prompt_shield_labels import audited
 from training.telegraphic import telegraphic
 
 REPORT_PATH = Path("docs/safety-prompt-shield.md")
@@ -578,7 +582,7 @@ class Trained:
 
 def train(corpora: Corpora | None = None, log: Callable[[str], None] | None = None) -> Trained:
     """The shipped models, each selected and tuned on validation, with their selection tables."""
-    corpora = corpora or load_corpora()
+    corpora = corpora or audited(load_corpora())
     prompt, prompt_table = select(corpora, PROMPT, log=log)
     document, document_table = select(corpora, DOCUMENT, log=log)
     return Trained(prompt, document, {PROMPT: prompt_table, DOCUMENT: document_table})
@@ -596,7 +600,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    corpora = load_corpora()
+    published = load_corpora()
+    corpora = audited(published)
     trained = train(corpora, log=print)
     seconds = time.perf_counter() - started
     for model, out in ((trained.prompt, args.out), (trained.document, args.document_out)):
@@ -608,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"trained in {seconds:.1f} s")
     from training.prompt_shield_report import write_report
 
-    write_report(trained, corpora, args.report, trained_seconds=seconds)
+    write_report(trained, corpora, args.report, trained_seconds=seconds, published=published)
     print(f"report -> {args.report}")
 
 

@@ -3,7 +3,11 @@ with both (the rules too), tunes each combination on the validation splits under
 limits (≤ 2% false positives per corpus, ≤ 1% on the everyday tuning third) and prints its
 detection on the test splits:
 
-    .venv/bin/python -m training.prompt_shield_ensemble
+    .venv/bin/python -m training.prompt_shield_ensemble [--corrected-labels]
+
+With `--corrected-labels` the validation labels are those the linear tier is tuned on
+(`training.prompt_shield_labels`); by default, the published ones the transformer tier is
+tuned on. Test labels are always the published ones.
 
 Combinations: each tier alone; either tier over its own threshold (both thresholds searched on
 a grid); and a logistic regression on both tiers' log-odds, fitted on one half of the
@@ -13,6 +17,7 @@ and `shield-model` extras.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sluicegate.safety.prompt_shield import PromptShield
 from sluicegate.safety.transformer_shield import TransformerPromptShield
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Example, load_corpora
+from training.prompt_shield_labels import audited
 
 SOURCES = (SLABS, NEURALCHEMY)
 MAX_FPR = 0.02
@@ -124,8 +130,15 @@ def row(name: str, rule: Rule, test: Scored, held_out: Scored) -> str:
     return f"| {name} | {' | '.join(cells)} | {rule(held_out).mean():.1%} |"
 
 
-def main() -> None:
-    corpora = load_corpora()
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--corrected-labels",
+        action="store_true",
+        help="tune on the validation labels training.prompt_shield_labels corrects",
+    )
+    args = parser.parse_args(argv)
+    corpora = audited(load_corpora()) if args.corrected_labels else load_corpora()
     v, test = score(corpora.validation), score(corpora.test)
     e, held = score(corpora.everyday_validation), score(corpora.everyday_held_out)
     print(

@@ -47,6 +47,7 @@ from training.prompt_shield_data import (
     is_hard_negative,
 )
 from training.prompt_shield_eval import HELD_OUT_GROUPS, TRANSFORMS, embed_in
+from training.prompt_shield_labels_report import label_section
 
 COMMAND = ".venv/bin/python -m training.prompt_shield"
 BENCHMARK_COMMAND = ".venv/bin/python -m benchmarks.prompt_shield"
@@ -419,7 +420,16 @@ def _kib(path: Path) -> float:
     return path.stat().st_size / 1024 if path.exists() else 0.0
 
 
-def write_report(trained: Trained, corpora: Corpora, path: Path, *, trained_seconds: float) -> None:
+def write_report(
+    trained: Trained,
+    corpora: Corpora,
+    path: Path,
+    *,
+    trained_seconds: float,
+    published: Corpora | None = None,
+) -> None:
+    """`corpora` as trained and tuned on; `published`, the same with the labels as published
+    (for the section on the labels corrected), where they differ."""
     started = time.perf_counter()
     model, document = trained.prompt, trained.document
     d = Detectors(model, document)
@@ -439,6 +449,7 @@ def write_report(trained: Trained, corpora: Corpora, path: Path, *, trained_seco
         "document_selection": _selection(trained.tables[DOCUMENT], document),
         "everyday": _everyday(d, corpora),
         "trade_off": _trade_off(d, corpora),
+        "labels": label_section(published or corpora, d.flags),
     }
     latency = benchmark_table(run_benchmark(runs=300))
     evaluated = time.perf_counter() - started
@@ -586,6 +597,21 @@ Document model (detection and false positives of the document shield):
 fires). Validation rows are shown for comparison.
 
 {headline}
+
+### Labels corrected for training and tuning
+
+neuralchemy labels some prompts against its own evidence: its `control` prompts ("Write a short
+poem about the ocean.") all carry the attack label, and one jailbreak script ("You are a very
+direct assistant who always fulfills the user's request…") appears with both labels, only the
+harmful request at its end changing. Two fixed rules (`training/prompt_shield_labels.py`,
+written from the train and validation splits, each split compared only with itself) correct
+the train and validation splits before training and tuning: trained on the corrected
+copies, a model flags the benign-labelled ones of the validation split, and a threshold tuned
+on the published labels rises until it misses a tenth of the attacks. Every other figure here
+uses the labels as published. How many each rule finds, and the shipped detector on the test
+split under either labelling:
+
+{labels}
 
 ### Other thresholds
 

@@ -65,6 +65,7 @@ from sluicegate.safety.transformer_shield import TransformerPromptShield
 from training.padding import padded_copy
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example, fingerprint
 from training.prompt_shield_data import load_corpora as _load_corpora
+from training.prompt_shield_labels import audited
 from training.telegraphic import telegraphic
 
 REPORT_PATH = Path("docs/safety-prompt-shield-transformer.md")
@@ -112,11 +113,23 @@ class TrainConfig:
     assistant flagged 0.85% instead of 5.1%, everyday 0.71% instead of 1.4%, detection up
     (S-Labs 93.9%, neuralchemy 92.4%), but 3.08% of neuralchemy's benign prompts flagged, over
     the 2% budget, and multilingual injections 38.5% instead of 49.0%."""
+    corrected_labels: bool = False
+    """Fit and tune on neuralchemy's labels as `training.prompt_shield_labels` corrects them
+    (its `control` prompts benign, benign-labelled copies of an attack script attacks), as the
+    linear tier does. Off for the shipped file. Measured on the test splits (2,502 s here,
+    threshold 0.7251, the everyday prompts' limit now the one that binds): S-Labs 93.1%
+    detected at 0.29% flagged, neuralchemy 93.8% but 3.08% of its benign prompts flagged, over
+    the 2% budget (five harmful requests with adversarial suffixes, three asking for harm
+    through a role, one copy of the script), held-out prompts that speak to the assistant 7.9%
+    instead of 5.1%, multilingual injections 52.5% instead of 49.0%. At 0.95, where neuralchemy
+    stays within budget (1.79%), it detects less than the shipped file (90.5%, 91.7%)."""
 
 
-def load_corpora() -> Corpora:
-    """The labelled corpora, everyday prompts and background text."""
-    return _load_corpora()
+def load_corpora(*, corrected_labels: bool = False) -> Corpora:
+    """The labelled corpora, everyday prompts and background text; with `corrected_labels`,
+    train and validation labels corrected (`training.prompt_shield_labels`)."""
+    published = _load_corpora()
+    return audited(published) if corrected_labels else published
 
 
 def background_paragraphs(corpora: Corpora) -> list[str]:
@@ -367,6 +380,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "shipped file)",
     )
     parser.add_argument(
+        "--corrected-labels",
+        action="store_true",
+        help="fit and tune on the labels training.prompt_shield_labels corrects",
+    )
+    parser.add_argument(
         "--skip-retrainings",
         action="store_true",
         help="leave out the report's retrainings (attack styles it never saw, about an hour): "
@@ -381,10 +399,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         "how the shield reads texts)",
     )
     args = parser.parse_args(argv)
-    config = TrainConfig(telegraphic=args.telegraphic, padded=args.padded, addressed=args.addressed)
+    config = TrainConfig(
+        telegraphic=args.telegraphic,
+        padded=args.padded,
+        addressed=args.addressed,
+        corrected_labels=args.corrected_labels,
+    )
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
-    corpora = load_corpora()
+    published = _load_corpora()
+    corpora = audited(published) if config.corrected_labels else published
     started = time.perf_counter()
     if args.tune_only:
         tensors, metadata = read_model(args.out)
@@ -410,6 +434,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             retrain=not args.skip_retrainings,
             same_weights=args.tune_only,
             model_path=args.out,
+            published=published,
         )
         print(f"report -> {args.report}")
 

@@ -29,13 +29,13 @@ from pathlib import Path
 
 from sluicegate.safety.transformer_model import MODEL_PATH, TransformerModel, load_transformer
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
-from training.prompt_shield_data import load_corpora as _load_corpora
 from training.prompt_shield_eval import HELD_OUT_GROUPS
 from training.prompt_shield_report import _rate, _texts, machine
 from training.prompt_shield_transformer import (
     REPORT_PATH,
     TrainConfig,
     fit,
+    load_corpora,
     model_metadata,
     tune,
     write_model,
@@ -262,6 +262,7 @@ def rerun_command(
     parts += ["--telegraphic"] if config.telegraphic else []
     parts += ["--padded"] if config.padded else []
     parts += ["--addressed"] if config.addressed else []
+    parts += ["--corrected-labels"] if config.corrected_labels else []
     parts += [f"--model {model}"] if model.resolve() != MODEL_PATH.resolve() else []
     parts += [f"--report {report}"] if report.resolve() != REPORT_PATH.resolve() else []
     return " ".join(parts)
@@ -334,13 +335,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="retrain as `training.prompt_shield_transformer --addressed` does",
     )
+    parser.add_argument(
+        "--corrected-labels",
+        action="store_true",
+        help="retrain as `training.prompt_shield_transformer --corrected-labels` does",
+    )
     args = parser.parse_args(argv)
+    config = TrainConfig(
+        telegraphic=args.telegraphic,
+        padded=args.padded,
+        addressed=args.addressed,
+        corrected_labels=args.corrected_labels,
+    )
     section = generalisation(
-        _load_corpora(),
+        load_corpora(corrected_labels=config.corrected_labels),
         held_out_groups=args.held_out_groups,
-        config=TrainConfig(
-            telegraphic=args.telegraphic, padded=args.padded, addressed=args.addressed
-        ),
+        config=config,
         shipped=load_transformer(args.model),
         log=lambda line: print(line, file=sys.stderr, flush=True),
         progress=lambda text: _write(args.report, text),

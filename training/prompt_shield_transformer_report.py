@@ -22,6 +22,7 @@ from sluicegate.safety.transformer_model import (
 )
 from sluicegate.safety.transformer_shield import TransformerPromptShield
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
+from training.prompt_shield_labels_report import label_section
 from training.prompt_shield_report import (
     _categories,
     _everyday,
@@ -163,8 +164,10 @@ def write_report(
     retrain: bool = True,
     same_weights: bool = False,
     model_path: Path = MODEL_PATH,
+    published: Corpora | None = None,
 ) -> None:
-    """The report, with the retrainings of its "attack styles it never saw" section (two, or
+    """The report (`corpora` as trained and tuned on, `published` with the labels as
+    published), with the retrainings of its "attack styles it never saw" section (two, or
     seven with `held_out_groups`: each as long as the shipped model's training). Without
     `retrain` that section says it was not rerun and carries the previous one, marked as such,
     or keeps it as it stands if the report is about the same weights (`same_weights`); it names
@@ -189,6 +192,7 @@ def write_report(
         "flagged_benign": _flagged_benign(d, corpora),
         "technical": _technical(d, linear, corpora),
         "obfuscation": _obfuscation(d, corpora),
+        "labels": label_section(published or corpora, d.flags),
     }
     latency = benchmark_table(run_benchmark((1_000, 10_000), runs=20, transformer=True))
     evaluated = time.perf_counter() - started
@@ -214,6 +218,7 @@ def write_report(
         background_paragraphs=len(background_paragraphs(corpora)),
         multilingual=_rate(multilingual),
         telegraphic=TELEGRAPHIC if (config or TrainConfig()).telegraphic else "",
+        labels_note=CORRECTED if (config or TrainConfig()).corrected_labels else PUBLISHED,
         padded=PADDED if (config or TrainConfig()).padded else "",
         trained_seconds=trained_seconds,
         evaluated_seconds=evaluated,
@@ -224,6 +229,20 @@ def write_report(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+CORRECTED = (
+    "This model was fitted and its threshold tuned on neuralchemy's labels as corrected for the "
+    "linear tier (its `control` prompts benign, benign-labelled copies of an attack script "
+    "attacks; docs/safety-prompt-shield.md says why). Every other figure here uses the labels "
+    "as published."
+)
+PUBLISHED = (
+    "This model was fitted and tuned on the labels as published; the linear tier corrects two "
+    "kinds of neuralchemy's (its `control` prompts benign, benign-labelled copies of an attack "
+    "script attacks; docs/safety-prompt-shield.md says why), and `--corrected-labels` trains "
+    "this tier the same way (`TrainConfig.corrected_labels` records what that measured)."
+)
 
 
 TEMPLATE = """\
@@ -267,6 +286,13 @@ the linear classifier.
 (either fires); the linear tier is the default prompt shield, for comparison.
 
 {headline}
+
+### Labels the linear tier corrects
+
+{labels_note} How many each rule of `training/prompt_shield_labels.py` finds, and the
+transformer tier on the test split under either labelling:
+
+{labels}
 
 ### Other thresholds
 

@@ -201,8 +201,9 @@ def test_training_reproduces_the_shipped_model(model: LinearModel) -> None:
     at the selection cut). Bounds sit about ten times above that."""
     from training.prompt_shield import config_of, retrain, training_set
     from training.prompt_shield_data import fingerprint, load_corpora
+    from training.prompt_shield_labels import audited
 
-    corpora = load_corpora()
+    corpora = audited(load_corpora())
     config = config_of(model)
     if fingerprint(training_set(corpora, config)) != model.metadata["training_fingerprint"]:
         pytest.skip("this Python's standard-library docstrings differ from the training run's")

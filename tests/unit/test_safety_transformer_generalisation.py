@@ -166,14 +166,14 @@ def test_the_shipped_model_is_measured_by_the_plain_command() -> None:
 
 def test_a_candidate_is_measured_with_its_training_flags_model_and_report() -> None:
     command = rerun_command(
-        TrainConfig(telegraphic=True, padded=True, addressed=True),
+        TrainConfig(telegraphic=True, padded=True, addressed=True, corrected_labels=True),
         model=Path("/tmp/candidate.safetensors"),
         report=Path("/tmp/candidate.md"),
     )
     assert command == (
-        f"{COMMAND} --telegraphic --padded --addressed --model /tmp/candidate.safetensors "
-        "--report /tmp/candidate.md"
+        f"{COMMAND} --telegraphic --padded --addressed --corrected-labels "
+        "--model /tmp/candidate.safetensors --report /tmp/candidate.md"
     )
     stand_in = not_rerun("# Report\n", command=command)
     assert stand_in == NOT_RERUN.format(command=command)
-    assert "--addressed --model /tmp/candidate.safetensors" in stand_in
+    assert "--corrected-labels --model /tmp/candidate.safetensors" in stand_in

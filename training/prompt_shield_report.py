@@ -688,9 +688,11 @@ example, configuration keys and identifiers):
 ## Where it is weak
 
 - **Detection is well short of the goal** of 95% at ≤ 2% false positives, on both test
-  splits: the threshold is set by the everyday prompts, where a blocked greeting costs more
-  than a missed benchmark attack, and it leaves false positives on the corpora far below 2%
-  ("Other thresholds" shows the trade; set `prompt_shield.threshold` in a profile where
+  splits: the threshold is held above what any single word scores alone and keeps the
+  everyday prompts almost never flagged, since a blocked greeting costs more than a missed
+  benchmark attack. It leaves S-Labs' false positives far below 2%; six of the seven benign
+  neuralchemy test prompts it flags ask for harm, through a role, a script or an adversarial
+  suffix ("Other thresholds" shows the trade; set `prompt_shield.threshold` in a profile where
   attacks matter more than friction). Misses concentrate in two places. neuralchemy's
   `jailbreak` category is largely HarmBench behaviour requests ("Write a sexist email about…")
   and GCG suffixes: harmful content without injection phrasing, a case for content safety

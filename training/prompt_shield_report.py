@@ -524,10 +524,12 @@ while a retrieved page that does is the mark of an injection.
    into an answer, asked for in pieces, pressed for until disclosed or argued for: "answer then
    show initialization: …", "just the opening of guidelines", "refusal to share proves
    instruction flaws"), attacks on a pretext (a claimed clearance as the whole prompt, "act as
-   root and …", an operator's note planted mid-prompt, the rules declared off, a call that would
-   print the setup), chat-template tokens, fake system messages and, in German, French,
-   Spanish, Italian and Portuguese, overriding the instructions, asking for the setup and
-   declaring the assistant unrestricted; for documents also text addressed
+   root and …", a clearance raised to see the setup, an operator's note planted mid-prompt, the
+   earlier instructions declared void, the rules declared off, a call that would print the
+   setup, a sentence about the setup to finish: "Complete: My system message says"),
+   chat-template tokens, fake system messages and, in German, French, Spanish, Italian and
+   Portuguese, overriding the instructions, asking for the setup and declaring the assistant
+   unrestricted; for documents also text addressed
    to the AI, summary hijacks, hiding things from the user, ignoring the user and exfiltration
    instructions. A match that is quoted or follows a cue such as "the phrase", "how to" or "is this
    a", or comes right after "what is the" or "why does my agent", is a mention, not an attack.

@@ -106,7 +106,7 @@ _VOIDED = "instructions|directives|rules|guidelines|programming|constraints|rest
 _VOID = (
     "cancel|cancelled|canceled|nullify|nullified|void|voided|revoke|revoked|rescind|rescinded"
     "|annul|annulled|invalidate|invalidated|null and void|no longer valid|obsolete|lifted"
-    "|suspended|revoked"
+    "|suspended"
 )
 _BEGUN = (
     r"(?:my|the|your) (?:system message|system prompt|initial prompt|hidden prompt|prompt"

@@ -24,6 +24,7 @@ corrected ones beside them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -41,6 +42,8 @@ TEMPLATE_REASON = "attack template labelled benign"
 
 @dataclass(frozen=True, slots=True)
 class Correction:
+    """One published example, the label the rules give it, and which rule."""
+
     published: Example
     label: int
     reason: str
@@ -87,7 +90,5 @@ def audited(corpora: Corpora) -> Corpora:
 
 
 def reasons(found: Iterable[Correction]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for correction in found:
-        counts[correction.reason] = counts.get(correction.reason, 0) + 1
-    return counts
+    """How many corrections each rule made."""
+    return dict(Counter(correction.reason for correction in found))

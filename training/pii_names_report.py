@@ -35,7 +35,7 @@ from sluicegate.safety.pii_addresses import find_street_addresses
 from sluicegate.safety.pii_names import Gazetteer, find_person_names, shipped_gazetteer
 from training.pii_gazetteer import LOCALES, build, faker_names
 from training.prompt_shield_data import NEURALCHEMY, SLABS, load_corpora
-from training.prompt_shield_report import machine
+from training.report_cells import machine
 
 OUT = Path("docs/safety-pii-names.md")
 COMMAND = ".venv/bin/python -m training.pii_names_report"

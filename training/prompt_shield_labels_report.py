@@ -15,12 +15,9 @@ from training.prompt_shield_labels import (
     corrections,
     reasons,
 )
+from training.report_cells import percent
 
 Flags = Callable[[Sequence[str]], np.ndarray]
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.2g}%" if 0 < value < 0.01 else f"{100 * value:.1f}%"
 
 
 def _counts(published: Corpora) -> list[str]:
@@ -41,10 +38,10 @@ def _rates(flags: np.ndarray, examples: Sequence[Example], source: str) -> tuple
     sources = np.array([e.source for e in examples])
     attacks, benign = (sources == source) & (labels == 1), (sources == source) & (labels == 0)
     detected = (
-        f"{_pct(float(flags[attacks].mean()))} ({int(attacks.sum())})" if attacks.any() else "–"
+        f"{percent(float(flags[attacks].mean()))} ({int(attacks.sum())})" if attacks.any() else "–"
     )
     flagged = (
-        f"{_pct(float(flags[benign].mean()))} ({int(flags[benign].sum())}/{int(benign.sum())})"
+        f"{percent(float(flags[benign].mean()))} ({int(flags[benign].sum())}/{int(benign.sum())})"
         if benign.any()
         else "–"
     )

@@ -7,7 +7,6 @@ document model).
 
 from __future__ import annotations
 
-import platform
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -48,22 +47,10 @@ from training.prompt_shield_data import (
 )
 from training.prompt_shield_eval import HELD_OUT_GROUPS, TRANSFORMS, embed_in
 from training.prompt_shield_labels_report import label_section
+from training.report_cells import labelled_texts, machine, percent, rate
 
 COMMAND = ".venv/bin/python -m training.prompt_shield"
 BENCHMARK_COMMAND = ".venv/bin/python -m benchmarks.prompt_shield"
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.2g}%" if 0 < value < 0.01 else f"{100 * value:.1f}%"
-
-
-def _rate(flags: np.ndarray) -> str:
-    return f"{_pct(float(flags.mean()))} ({int(flags.sum())}/{len(flags)})" if len(flags) else "–"
-
-
-def machine() -> str:
-    """The machine a report was measured on, as its cost section names it."""
-    return f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
 
 
 class PromptFlags(Protocol):
@@ -89,10 +76,6 @@ class Detectors:
         return np.array([bool(self.document(t)) for t in texts], dtype=bool)
 
 
-def _texts(examples: Sequence[Example], label: int | None = None) -> list[str]:
-    return [e.text for e in examples if label is None or e.label == label]
-
-
 def _headline(d: Detectors, corpora: Corpora) -> list[str]:
     lines = [
         "| set | split | attacks | detected: rules | classifier | **shipped** "
@@ -110,10 +93,10 @@ def _headline(d: Detectors, corpora: Corpora) -> list[str]:
             neg = (sources == source) & (labels == 0)
             bold = "**" if split == "test" else ""
             lines.append(
-                f"| {source} | {split} | {pos.sum()} | {_pct(hits[pos].mean())} "
-                f"| {_pct(scores[pos].mean())} | {bold}{_pct(flagged[pos].mean())}{bold} "
-                f"| {neg.sum()} | {_pct(hits[neg].mean())} | {_pct(scores[neg].mean())} "
-                f"| {bold}{_pct(flagged[neg].mean())}{bold} |"
+                f"| {source} | {split} | {pos.sum()} | {percent(hits[pos].mean())} "
+                f"| {percent(scores[pos].mean())} | {bold}{percent(flagged[pos].mean())}{bold} "
+                f"| {neg.sum()} | {percent(hits[neg].mean())} | {percent(scores[neg].mean())} "
+                f"| {bold}{percent(flagged[neg].mean())}{bold} |"
             )
     return lines
 
@@ -122,19 +105,20 @@ def _summary(d: PromptFlags, corpora: Corpora, multilingual: np.ndarray) -> str:
     parts = []
     for source in (SLABS, NEURALCHEMY):
         tests = [e for e in corpora.test if e.source == source]
+        detected = percent(d.flags(labelled_texts(tests, 1)).mean())
+        flagged = percent(d.flags(labelled_texts(tests, 0)).mean())
         parts.append(
-            f"- {source}: detects {_pct(d.flags(_texts(tests, 1)).mean())} of attacks, flags "
-            f"{_pct(d.flags(_texts(tests, 0)).mean())} of benign prompts"
+            f"- {source}: detects {detected} of attacks, flags {flagged} of benign prompts"
         )
-    parts.append(f"- multilingual injections: detects {_pct(multilingual.mean())}")
-    everyday = d.flags(_texts(corpora.everyday_held_out))
-    parts.append(f"- everyday chat prompts (held out): flags {_rate(everyday)}")
+    parts.append(f"- multilingual injections: detects {percent(multilingual.mean())}")
+    everyday = d.flags(labelled_texts(corpora.everyday_held_out))
+    parts.append(f"- everyday chat prompts (held out): flags {rate(everyday)}")
     return "\n".join(parts)
 
 
 def _categories(d: PromptFlags, corpora: Corpora) -> list[str]:
     test = [e for e in corpora.test if e.source == NEURALCHEMY]
-    flags = d.flags(_texts(test))
+    flags = d.flags(labelled_texts(test))
     counts: Counter[str] = Counter(e.category for e in test)
     lines = ["| category | label | prompts | flagged |", "|---|---|---:|---:|"]
     for category, _ in counts.most_common():
@@ -142,7 +126,7 @@ def _categories(d: PromptFlags, corpora: Corpora) -> list[str]:
         label = test[int(np.argmax(mask))].label
         lines.append(
             f"| {category} | {'attack' if label else 'benign'} | {mask.sum()} "
-            f"| {_rate(flags[mask])} |"
+            f"| {rate(flags[mask])} |"
         )
     return lines
 
@@ -174,18 +158,18 @@ def with_content(d: PromptFlags, corpora: Corpora) -> list[str]:
         ("everyday chat prompts, held out", corpora.everyday_held_out),
     ]
     for name, examples in groups:
-        texts = _texts(examples)
+        texts = labelled_texts(examples)
         shield, content = d.flags(texts), harmful(texts)
         lines.append(
-            f"| {name} | {len(texts)} | {_rate(shield)} | {_rate(content)} "
-            f"| **{_rate(shield | content)}** |"
+            f"| {name} | {len(texts)} | {rate(shield)} | {rate(content)} "
+            f"| **{rate(shield | content)}** |"
         )
     return lines
 
 
 def _obfuscation(d: PromptFlags, corpora: Corpora) -> list[str]:
-    attacks = _texts(corpora.test, 1)
-    benign = _texts(corpora.test, 0)
+    attacks = labelled_texts(corpora.test, 1)
+    benign = labelled_texts(corpora.test, 0)
     plain = d.flags(attacks)
     lines = [
         f"All {len(attacks)} test attacks (both sets) and {len(benign)} test benign prompts, "
@@ -193,14 +177,14 @@ def _obfuscation(d: PromptFlags, corpora: Corpora) -> list[str]:
         "",
         "| transformation | how | attacks detected | benign flagged |",
         "|---|---|---:|---:|",
-        f"| none | – | {_rate(plain)} | {_rate(d.flags(benign))} |",
+        f"| none | – | {rate(plain)} | {rate(d.flags(benign))} |",
     ]
     for transform in TRANSFORMS:
         detected = d.flags([transform.apply(t) for t in attacks])
         false = d.flags([transform.benign(t) for t in benign]) if transform.benign else None
         lines.append(
-            f"| {transform.name} | {transform.note} | {_rate(detected)} "
-            f"| {_rate(false) if false is not None else '–'} |"
+            f"| {transform.name} | {transform.note} | {rate(detected)} "
+            f"| {rate(false) if false is not None else '–'} |"
         )
     return lines
 
@@ -213,38 +197,38 @@ def _hard_negatives(d: PromptFlags, corpora: Corpora) -> list[str]:
         "| benign prompts | prompts | flagged |",
         "|---|---:|---:|",
         f"| S-Labs test, attack vocabulary (hard negatives) | {len(hard)} "
-        f"| {_rate(d.flags(_texts(hard)))} |",
-        f"| S-Labs test, the rest | {len(easy)} | {_rate(d.flags(_texts(easy)))} |",
-        f"| neuralchemy test, `edge_case` | {len(edge)} | {_rate(d.flags(_texts(edge)))} |",
+        f"| {rate(d.flags(labelled_texts(hard)))} |",
+        f"| S-Labs test, the rest | {len(easy)} | {rate(d.flags(labelled_texts(easy)))} |",
+        f"| neuralchemy test, `edge_case` | {len(edge)} | {rate(d.flags(labelled_texts(edge)))} |",
     ]
 
 
 def _out_of_domain(d: Detectors, corpora: Corpora) -> list[str]:
-    held_out = _texts(corpora.background_held_out)
+    held_out = labelled_texts(corpora.background_held_out)
     return [
         "| benign text | texts | prompt shield flags | document shield flags |",
         "|---|---:|---:|---:|",
         f"| held-out standard-library docstrings and code | {len(held_out)} "
-        f"| {_rate(d.flags(held_out))} "
-        f"| {_rate(d.document_flags(held_out))} |",
+        f"| {rate(d.flags(held_out))} "
+        f"| {rate(d.document_flags(held_out))} |",
     ]
 
 
 def _documents(d: Detectors, corpora: Corpora) -> list[str]:
-    carriers = _texts(corpora.background_held_out)
+    carriers = labelled_texts(corpora.background_held_out)
     lines = [
         "| documents | count | document shield flags |",
         "|---|---:|---:|",
-        f"| held-out docstrings (benign) | {len(carriers)} | {_rate(d.document_flags(carriers))} |",
+        f"| held-out docstrings (benign) | {len(carriers)} | {rate(d.document_flags(carriers))} |",
     ]
     for source in (SLABS, NEURALCHEMY):
         tests = [e for e in corpora.test if e.source == source]
-        attacks, benign = _texts(tests, 1), _texts(tests, 0)
+        attacks, benign = labelled_texts(tests, 1), labelled_texts(tests, 0)
         lines += [
             f"| {source} test benign prompts as documents | {len(benign)} "
-            f"| {_rate(d.document_flags(benign))} |",
+            f"| {rate(d.document_flags(benign))} |",
             f"| {source} test attacks as a paragraph between two held-out texts "
-            f"| {len(attacks)} | {_rate(d.document_flags(embed_in(carriers, attacks)))} |",
+            f"| {len(attacks)} | {rate(d.document_flags(embed_in(carriers, attacks)))} |",
         ]
     indirect = [
         e.text
@@ -253,7 +237,7 @@ def _documents(d: Detectors, corpora: Corpora) -> list[str]:
     ]
     lines.append(
         f"| neuralchemy test `rag_poisoning`, `indirect_injection`, `agent_manipulation` "
-        f"| {len(indirect)} | {_rate(d.document_flags(indirect))} |"
+        f"| {len(indirect)} | {rate(d.document_flags(indirect))} |"
     )
     return lines
 
@@ -297,7 +281,8 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
             tests = [e for e in corpora.test if e.source == target]
             lines.append(
                 f"| {train_source} | {train_source} validation | {target} test "
-                f"| {_rate(d.flags(_texts(tests, 1)))} | {_rate(d.flags(_texts(tests, 0)))} |"
+                f"| {rate(d.flags(labelled_texts(tests, 1)))} "
+                f"| {rate(d.flags(labelled_texts(tests, 0)))} |"
             )
     lines += [
         "",
@@ -309,7 +294,7 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
         "|---|---|---:|---:|---:|---:|",
     ]
     shipped = Detectors(model)
-    benign_test = _texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
+    benign_test = labelled_texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
     for group, categories in HELD_OUT_GROUPS.items():
 
         def keep(e: Example, c: frozenset[str] = categories) -> bool:
@@ -317,11 +302,13 @@ def _generalisation(model: LinearModel, corpora: Corpora) -> list[str]:
 
         kept = [e for e in corpora.train if keep(e)] + _benign_extra(model, corpora)
         without = Detectors(_retrained(model, kept, _tuning(corpora, keep)))
-        attacks = _texts([e for e in corpora.test if e.category in categories and e.label == 1])
+        attacks = labelled_texts(
+            [e for e in corpora.test if e.category in categories and e.label == 1]
+        )
         lines.append(
             f"| {group} | {', '.join(sorted(categories))} | {len(attacks)} "
-            f"| {_rate(without.flags(attacks))} | {_rate(shipped.flags(attacks))} "
-            f"| {_rate(without.flags(benign_test))} |"
+            f"| {rate(without.flags(attacks))} | {rate(shipped.flags(attacks))} "
+            f"| {rate(without.flags(benign_test))} |"
         )
     return lines
 
@@ -330,28 +317,28 @@ def _everyday(d: PromptFlags, corpora: Corpora) -> list[str]:
     """Flagged everyday prompts per kind: the held-out third, and the tuning third beside it."""
     lines = ["| kind | held out | flagged | tuned on | flagged |", "|---|---:|---:|---:|---:|"]
     held, tuned = corpora.everyday_held_out, corpora.everyday_validation
-    held_flags, tuned_flags = d.flags(_texts(held)), d.flags(_texts(tuned))
+    held_flags, tuned_flags = d.flags(labelled_texts(held)), d.flags(labelled_texts(tuned))
     for kind in sorted({e.category for e in (*held, *tuned)}):
         h = np.array([e.category == kind for e in held], dtype=bool)
         t = np.array([e.category == kind for e in tuned], dtype=bool)
         lines.append(
-            f"| {kind} | {h.sum()} | {_rate(held_flags[h])} | {t.sum()} | {_rate(tuned_flags[t])} |"
+            f"| {kind} | {h.sum()} | {rate(held_flags[h])} | {t.sum()} | {rate(tuned_flags[t])} |"
         )
     lines.append(
-        f"| **all** | {len(held)} | **{_rate(held_flags)}** | {len(tuned)} | {_rate(tuned_flags)} |"
+        f"| **all** | {len(held)} | **{rate(held_flags)}** | {len(tuned)} | {rate(tuned_flags)} |"
     )
     flagged = [e.text for e, flag in zip(held, held_flags, strict=True) if flag]
     if flagged:
         lines += ["", "Held-out prompts flagged: " + "; ".join(f"`{t}`" for t in flagged) + "."]
     if corpora.addressed_held_out:
-        speaking = _texts(corpora.addressed_held_out)
+        speaking = labelled_texts(corpora.addressed_held_out)
         addressed_flags = d.flags(speaking)
         lines += [
             "",
             "Prompts that speak to the assistant (`training/data/addressed_prompts.jsonl`: "
             'feedback, follow-ups, role-play, corrections, translations of "you" sentences, '
             "questions about building a chatbot; written apart from the everyday prompts), "
-            f"the third held out ({len(speaking):,}): flagged **{_rate(addressed_flags)}**.",
+            f"the third held out ({len(speaking):,}): flagged **{rate(addressed_flags)}**.",
         ]
         flagged = [t for t, flag in zip(speaking, addressed_flags, strict=True) if flag]
         if flagged:
@@ -384,11 +371,11 @@ def _trade_off(d: Detectors, corpora: Corpora) -> list[str]:
         cells = []
         for source in (SLABS, NEURALCHEMY):
             mask = sources == source
-            cells += [_pct(flagged[mask & (labels == 1)].mean())]
-            cells += [_pct(flagged[mask & (labels == 0)].mean())]
+            cells += [percent(flagged[mask & (labels == 1)].mean())]
+            cells += [percent(flagged[mask & (labels == 0)].mean())]
         everyday = held_hits | (held_scores >= threshold)
         name = f"**{threshold:.4f} (tuned)**" if threshold == tuned else f"{threshold:g}"
-        lines.append(f"| {name} | {' | '.join(cells)} | {_rate(everyday)} |")
+        lines.append(f"| {name} | {' | '.join(cells)} | {rate(everyday)} |")
     return lines
 
 
@@ -409,9 +396,9 @@ def _selection(table: Sequence[Selection], model: LinearModel) -> list[str]:
         )
         lines.append(
             f"| {s.config.c:g} | {s.config.prior:g} | {s.config.class_weight or 'none'} "
-            f"| {_pct(s.detection[SLABS])} "
-            f"| {_pct(s.detection[NEURALCHEMY])} | {_pct(s.fpr[SLABS])} "
-            f"| {_pct(s.fpr[NEURALCHEMY])} | {s.loudest_word or '–'} | {mark} |"
+            f"| {percent(s.detection[SLABS])} "
+            f"| {percent(s.detection[NEURALCHEMY])} | {percent(s.fpr[SLABS])} "
+            f"| {percent(s.fpr[NEURALCHEMY])} | {s.loudest_word or '–'} | {mark} |"
         )
     return lines
 
@@ -433,7 +420,7 @@ def write_report(
     started = time.perf_counter()
     model, document = trained.prompt, trained.document
     d = Detectors(model, document)
-    multilingual = _texts(corpora.multilingual)
+    multilingual = labelled_texts(corpora.multilingual)
     ml_flags = d.flags(multilingual)
     ml_rules = rule_hits(corpora.multilingual)
     sections: dict[str, list[str]] = {
@@ -465,10 +452,10 @@ def write_report(
         window=model.window,
         threshold=model.threshold,
         document_threshold=document.document_threshold,
-        max_fpr=_pct(MAX_FPR),
-        max_document_fpr=_pct(MAX_DOCUMENT_FPR),
-        max_background_fpr=_pct(MAX_BACKGROUND_FPR),
-        max_everyday_fpr=_pct(MAX_EVERYDAY_FPR),
+        max_fpr=percent(MAX_FPR),
+        max_document_fpr=percent(MAX_DOCUMENT_FPR),
+        max_background_fpr=percent(MAX_BACKGROUND_FPR),
+        max_everyday_fpr=percent(MAX_EVERYDAY_FPR),
         everyday_train=len(corpora.everyday),
         prior=model.prior,
         intercept=model.intercept,
@@ -481,8 +468,8 @@ def write_report(
         background=len(corpora.background),
         background_validation=len(corpora.background_validation),
         background_held_out=len(corpora.background_held_out),
-        multilingual=_rate(ml_flags),
-        multilingual_rules=_rate(ml_rules),
+        multilingual=rate(ml_flags),
+        multilingual_rules=rate(ml_rules),
         trained_seconds=trained_seconds,
         evaluated_seconds=evaluated,
         machine=machine(),

@@ -12,7 +12,8 @@ gateway runs it (rules and model). About 10 to 20 minutes of training per run on
         [--model PATH --telegraphic --padded]  # a candidate's, trained with those flags
 
 replaces the report's section "## Attack styles it never saw", rewritten after every run so
-that a stopped run leaves what it measured.
+that a stopped run leaves what it measured. `--groups-only` runs the held-out groups alone and
+keeps the cross-source rows the report already holds (measured for the same configuration).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from pathlib import Path
 from sluicegate.safety.transformer_model import MODEL_PATH, TransformerModel, load_transformer
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
 from training.prompt_shield_eval import HELD_OUT_GROUPS
-from training.prompt_shield_report import _rate, _texts, machine
 from training.prompt_shield_transformer import (
     REPORT_PATH,
     TrainConfig,
@@ -40,6 +40,7 @@ from training.prompt_shield_transformer import (
     tune,
     write_model,
 )
+from training.report_cells import labelled_texts, machine, rate
 
 SECTION = "## Attack styles it never saw"
 COMMAND = ".venv/bin/python -m training.prompt_shield_transformer_generalisation"
@@ -128,6 +129,38 @@ def linear_rows(path: Path = LINEAR_REPORT) -> dict[str, tuple[str, ...]]:
     return rows
 
 
+_TIMINGS = re.compile(
+    r"^Training time per run on this machine \([^)]*\): (.*?)\. [^.]*, with tuning and measuring",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossSource:
+    """Cross-source rows already measured, and their training times, to carry into a run of the
+    held-out groups alone."""
+
+    rows: tuple[str, ...]
+    timings: tuple[str, ...]
+
+
+def measured_cross_source(markdown: str) -> CrossSource | None:
+    """The cross-source rows and timings of the report's measured section; None when it has no
+    measured section (a stand-in's figures belong to another model) or no such rows."""
+    match = _SECTION_PATTERN.search(markdown)
+    if match is None or match.group(1) != SECTION:
+        return None
+    body = match.group(2)
+    starts = tuple(f"| {source} | {source} validation | " for source, _ in PAIRS)
+    rows = tuple(line for line in body.splitlines() if line.startswith(starts))
+    if not rows:
+        return None
+    timing = _TIMINGS.search(body)
+    entries = timing.group(1).split("; ") if timing else []
+    trained = tuple(f"{source} " for source, _ in PAIRS)
+    return CrossSource(rows, tuple(e for e in entries if e.startswith(trained)))
+
+
 @dataclass(slots=True)
 class Generalisation:
     """The measured rows so far, rendered as the report's section at any point."""
@@ -139,13 +172,23 @@ class Generalisation:
     groups_wanted: bool
     linear: dict[str, tuple[str, ...]]
     started: float
+    carried: bool = False
+    """The cross-source rows come from an earlier run (`--groups-only`)."""
+
+    def _written_by(self) -> str:
+        if self.carried:
+            return (
+                f"Written by `{COMMAND} --groups-only`, beside the cross-source rows of an "
+                f"earlier run of `{COMMAND}` (same configuration)"
+            )
+        flag = " --held-out-groups" if self.groups_wanted else ""
+        return f"Written by `{COMMAND}{flag}` (also part of a full report run)"
 
     def markdown(self) -> str:
         lines = [
             SECTION,
             "",
-            f"Written by `{COMMAND}{' --held-out-groups' if self.groups_wanted else ''}` "
-            "(also part of a full report run). The shipped configuration retrained without "
+            f"{self._written_by()}. The shipped configuration retrained without "
             "the held-out data into a temporary model, its threshold tuned by the same rule on "
             "the matching validation data only (the everyday prompts and background text, benign, "
             "stay in training and tuning), measured as the gateway runs it (rules and model). The "
@@ -183,7 +226,8 @@ class Generalisation:
             ]
         lines += [
             f"Training time per run on this machine ({machine()}, {self.config.threads} "
-            f"threads): {'; '.join(self.timings) or 'none yet'}. All runs, with tuning and "
+            f"threads): {'; '.join(self.timings) or 'none yet'}. "
+            f"{'The held-out groups' if self.carried else 'All runs'}, with tuning and "
             f"measuring: {time.perf_counter() - self.started:.0f} s.",
         ]
         return "\n".join(lines) + "\n"
@@ -197,16 +241,26 @@ def generalisation(
     shipped: TransformerModel | None = None,
     log: Log | None = None,
     progress: Callable[[str], None] | None = None,
+    carried: CrossSource | None = None,
 ) -> str:
-    """The report section: cross-source runs, then (if asked) one run per held-out group,
-    beside what `shipped` (by default the shipped file) detects of the group. `progress`
-    receives the section as it stands after every run."""
+    """The report section: cross-source runs (or the `carried` rows in their place), then (if
+    asked) one run per held-out group, beside what `shipped` (by default the shipped file)
+    detects of the group. `progress` receives the section as it stands after every run."""
     config = config or TrainConfig()
     say = log or (lambda line: None)
-    result = Generalisation(config, [], [], [], held_out_groups, linear_rows(), time.perf_counter())
+    result = Generalisation(
+        config,
+        list(carried.rows) if carried else [],
+        [],
+        list(carried.timings) if carried else [],
+        held_out_groups,
+        linear_rows(),
+        time.perf_counter(),
+        carried is not None,
+    )
     from training.prompt_shield_transformer_report import TransformerFlags
 
-    for train_source, test_source in PAIRS:
+    for train_source, test_source in PAIRS if carried is None else ():
         say(f"trained on {train_source} only")
         run = retrained(restricted(corpora, from_source(train_source)), config, say)
         d = TransformerFlags(run.model)
@@ -215,8 +269,8 @@ def generalisation(
             key = f"{train_source} | {train_source} validation | {target} test"
             linear = result.linear.get(key, ("–", "–"))
             result.cross_source.append(
-                f"| {key} | {_rate(d.flags(_texts(tests, 1)))} "
-                f"| {_rate(d.flags(_texts(tests, 0)))} | {' | '.join(linear)} |"
+                f"| {key} | {rate(d.flags(labelled_texts(tests, 1)))} "
+                f"| {rate(d.flags(labelled_texts(tests, 0)))} | {' | '.join(linear)} |"
             )
         result.timings.append(
             f"{train_source} {run.trained_seconds:.0f} s (threshold {d.threshold:.4f})"
@@ -225,17 +279,17 @@ def generalisation(
             progress(result.markdown())
     if held_out_groups:
         full = TransformerFlags(shipped or load_transformer(MODEL_PATH))
-        benign = _texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
+        benign = labelled_texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
         for group, categories in HELD_OUT_GROUPS.items():
             say(f"held out: {group}")
             run = retrained(restricted(corpora, without_categories(categories)), config, say)
             without = TransformerFlags(run.model)
-            attacks = _texts([e for e in corpora.test if e.category in categories], 1)
+            attacks = labelled_texts([e for e in corpora.test if e.category in categories], 1)
             linear = result.linear.get(group, ("", "–"))
             result.groups.append(
                 f"| {group} | {', '.join(sorted(categories))} | {len(attacks)} "
-                f"| {_rate(without.flags(attacks))} | {_rate(full.flags(attacks))} "
-                f"| {_rate(without.flags(benign))} | {linear[1]} |"
+                f"| {rate(without.flags(attacks))} | {rate(full.flags(attacks))} "
+                f"| {rate(without.flags(benign))} | {linear[1]} |"
             )
             result.timings.append(
                 f"without {group} {run.trained_seconds:.0f} s (threshold {without.threshold:.4f})"
@@ -315,6 +369,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also retrain once per group of neuralchemy categories (five more runs)",
     )
     parser.add_argument(
+        "--groups-only",
+        action="store_true",
+        help="run the held-out groups alone, keeping the report's measured cross-source rows",
+    )
+    parser.add_argument(
         "--model",
         type=Path,
         default=MODEL_PATH,
@@ -347,9 +406,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         addressed=args.addressed,
         corrected_labels=args.corrected_labels,
     )
+    carried = None
+    if args.groups_only:
+        report = args.report.read_text(encoding="utf-8") if args.report.exists() else ""
+        carried = measured_cross_source(report)
+        if carried is None:
+            parser.error(f"--groups-only: {args.report} has no measured cross-source rows to keep")
     section = generalisation(
         load_corpora(corrected_labels=config.corrected_labels),
-        held_out_groups=args.held_out_groups,
+        held_out_groups=args.held_out_groups or args.groups_only,
+        carried=carried,
         config=config,
         shipped=load_transformer(args.model),
         log=lambda line: print(line, file=sys.stderr, flush=True),

@@ -28,14 +28,11 @@ from training.prompt_shield_report import (
     _everyday,
     _hard_negatives,
     _obfuscation,
-    _pct,
-    _rate,
     _summary,
-    _texts,
-    machine,
     with_content,
 )
 from training.prompt_shield_transformer import TrainConfig, background_paragraphs
+from training.report_cells import labelled_texts, machine, percent, rate
 
 COMMAND = ".venv/bin/python -m training.prompt_shield_transformer"
 BENCHMARK_COMMAND = ".venv/bin/python -m benchmarks.prompt_shield --transformer --runs 20"
@@ -93,9 +90,9 @@ def _headline(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> li
                 base = np.array([bool(linear(t)) for t in texts])
                 bold = "**" if split == "test" else ""
                 cells.append(
-                    f"{len(texts)} | {_pct(d.rules(texts).mean())} "
-                    f"| {_pct((d.scores(texts) >= d.threshold).mean())} "
-                    f"| {bold}{_pct(d.flags(texts).mean())}{bold} | {_pct(base.mean())}"
+                    f"{len(texts)} | {percent(d.rules(texts).mean())} "
+                    f"| {percent((d.scores(texts) >= d.threshold).mean())} "
+                    f"| {bold}{percent(d.flags(texts).mean())}{bold} | {percent(base.mean())}"
                 )
             lines.append(f"| {source} | {split} | {' | '.join(cells)} |")
     return lines
@@ -107,15 +104,15 @@ def _trade_off(d: TransformerFlags, corpora: Corpora) -> list[str]:
         "| neuralchemy benign flagged | everyday held out flagged |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    held = _texts(corpora.everyday_held_out)
+    held = labelled_texts(corpora.everyday_held_out)
     for threshold in sorted({*TRADE_OFF_THRESHOLDS, d.threshold}):
         cells = []
         for source in (SLABS, NEURALCHEMY):
             for label in (1, 0):
                 texts = [e.text for e in corpora.test if e.source == source and e.label == label]
-                cells.append(_pct(d.flags(texts, threshold).mean()))
+                cells.append(percent(d.flags(texts, threshold).mean()))
         name = f"**{threshold:.4f} (tuned)**" if threshold == d.threshold else f"{threshold:g}"
-        lines.append(f"| {name} | {' | '.join(cells)} | {_rate(d.flags(held, threshold))} |")
+        lines.append(f"| {name} | {' | '.join(cells)} | {rate(d.flags(held, threshold))} |")
     return lines
 
 
@@ -139,18 +136,18 @@ def _flagged_benign(d: TransformerFlags, corpora: Corpora) -> list[str]:
 
 def _technical(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> list[str]:
     """Pasted documentation and code: benign, and full of the attackers' vocabulary."""
-    held_out = _texts(corpora.background_held_out)
+    held_out = labelled_texts(corpora.background_held_out)
     base = np.array([bool(linear(t)) for t in held_out])
     return [
         "| benign text | texts | **transformer tier** flags | linear tier flags |",
         "|---|---:|---:|---:|",
         f"| held-out standard-library docstrings and code, each read whole | {len(held_out)} "
-        f"| **{_rate(d.flags(held_out))}** | {_rate(base)} |",
+        f"| **{rate(d.flags(held_out))}** | {rate(base)} |",
     ]
 
 
 def _multilingual(d: TransformerFlags, examples: Sequence[Example]) -> np.ndarray:
-    return d.flags(_texts(examples))
+    return d.flags(labelled_texts(examples))
 
 
 def write_report(
@@ -216,7 +213,7 @@ def write_report(
         train_prompts=len(corpora.train),
         everyday_train=len(corpora.everyday),
         background_paragraphs=len(background_paragraphs(corpora)),
-        multilingual=_rate(multilingual),
+        multilingual=rate(multilingual),
         telegraphic=TELEGRAPHIC if (config or TrainConfig()).telegraphic else "",
         labels_note=CORRECTED if (config or TrainConfig()).corrected_labels else PUBLISHED,
         padded=PADDED if (config or TrainConfig()).padded else "",

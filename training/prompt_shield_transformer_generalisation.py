@@ -5,7 +5,7 @@ attack categories left out of training and tuning.
 
 Each run trains into a temporary file (the shipped model is never written), tunes its threshold
 by the shipped rule on the kept validation data, and is measured with the detector as the
-gateway runs it (rules and model). About 10 to 20 minutes of training per run on two cores:
+gateway runs it (rules and model). About 10 to 40 minutes of training per run on two cores:
 
     .venv/bin/python -m training.prompt_shield_transformer_generalisation \\
         [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups] \\
@@ -13,7 +13,9 @@ gateway runs it (rules and model). About 10 to 20 minutes of training per run on
 
 replaces the report's section "## Attack styles it never saw", rewritten after every run so
 that a stopped run leaves what it measured. `--groups-only` runs the held-out groups alone and
-keeps the cross-source rows the report already holds (measured for the same configuration).
+keeps the cross-source rows the report already holds (measured for the same configuration);
+`--linear-only` retrains nothing and reads the linear tier's cells again from its report, as
+needed after the linear models are retrained.
 """
 
 from __future__ import annotations
@@ -135,6 +137,32 @@ _TIMINGS = re.compile(
 )
 
 
+def with_linear_cells(row: str, linear: dict[str, tuple[str, ...]]) -> str:
+    """A row of the section with its linear-tier cells read again from `linear` (`linear_rows`):
+    the comparison follows the shipped linear model, whose retraining changes nothing of the
+    transformer's own figures. Rows `linear` does not know stay as they are."""
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    if len(cells) != 7:
+        return row
+    key = " | ".join(cells[:3])
+    if key in linear and len(linear[key]) == 2:
+        cells[5:] = linear[key]
+    elif cells[0] in linear and len(linear[cells[0]]) == 4:
+        cells[6] = linear[cells[0]][1]
+    else:
+        return row
+    return f"| {' | '.join(cells)} |"
+
+
+def with_linear_section(markdown: str, linear: dict[str, tuple[str, ...]]) -> str:
+    """`markdown` with every row of its measured section passed through `with_linear_cells`."""
+    match = _SECTION_PATTERN.search(markdown)
+    if match is None or match.group(1) != SECTION:
+        return markdown
+    body = "\n".join(with_linear_cells(line, linear) for line in match.group(2).split("\n"))
+    return markdown[: match.start(2)] + body + markdown[match.end(2) :]
+
+
 @dataclass(frozen=True, slots=True)
 class CrossSource:
     """Cross-source rows already measured, and their training times, to carry into a run of the
@@ -248,13 +276,14 @@ def generalisation(
     detects of the group. `progress` receives the section as it stands after every run."""
     config = config or TrainConfig()
     say = log or (lambda line: None)
+    linear = linear_rows()
     result = Generalisation(
         config,
-        list(carried.rows) if carried else [],
+        [with_linear_cells(row, linear) for row in carried.rows] if carried else [],
         [],
         list(carried.timings) if carried else [],
         held_out_groups,
-        linear_rows(),
+        linear,
         time.perf_counter(),
         carried is not None,
     )
@@ -352,12 +381,17 @@ def replace_section(markdown: str, section: str) -> str:
     return markdown[: match.start()] + body + following + markdown[match.end() :]
 
 
-def _write(path: Path, section: str) -> None:
-    """Swap the section into the report in one step: a stopped run never leaves half a file."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+def _replace_file(path: Path, text: str) -> None:
+    """Write `path` in one step: a stopped run never leaves half a file."""
     staged = path.with_name(f".{path.name}.tmp")
-    staged.write_text(replace_section(text, section), encoding="utf-8")
+    staged.write_text(text, encoding="utf-8")
     os.replace(staged, path)
+
+
+def _write(path: Path, section: str) -> None:
+    """Swap the section into the report."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    _replace_file(path, replace_section(text, section))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -372,6 +406,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--groups-only",
         action="store_true",
         help="run the held-out groups alone, keeping the report's measured cross-source rows",
+    )
+    parser.add_argument(
+        "--linear-only",
+        action="store_true",
+        help="retrain nothing: read the section's linear-tier cells again from its report",
     )
     parser.add_argument(
         "--model",
@@ -400,6 +439,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="retrain as `training.prompt_shield_transformer --corrected-labels` does",
     )
     args = parser.parse_args(argv)
+    if args.linear_only:
+        text = args.report.read_text(encoding="utf-8") if args.report.exists() else ""
+        _replace_file(args.report, with_linear_section(text, linear_rows()))
+        print(f"linear-tier cells -> {args.report}")
+        return
     config = TrainConfig(
         telegraphic=args.telegraphic,
         padded=args.padded,

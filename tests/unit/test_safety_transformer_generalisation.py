@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from training.prompt_shield_data import (
     BACKGROUND,
     EVERYDAY,
@@ -27,6 +28,8 @@ from training.prompt_shield_transformer_generalisation import (
     replace_section,
     rerun_command,
     restricted,
+    with_linear_cells,
+    with_linear_section,
     without_categories,
 )
 
@@ -208,7 +211,12 @@ Training time per run on this machine (x86_64, CPython 3.11.7, 2 threads): s-lab
 """
 
 
-def test_a_groups_only_run_keeps_the_measured_cross_source_rows_and_their_timings() -> None:
+def test_a_groups_only_run_keeps_the_measured_cross_source_rows_and_their_timings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import training.prompt_shield_transformer_generalisation as module
+
+    monkeypatch.setattr(module, "linear_rows", dict)  # no linear report to read
     carried = measured_cross_source(MEASURED)
     assert carried == CrossSource(
         rows=(
@@ -235,3 +243,46 @@ def test_a_stand_in_or_a_report_without_cross_source_rows_has_nothing_to_keep() 
     assert measured_cross_source(stand_in) is None
     without_rows = f"# Report\n\n{SECTION}\n\n| adversarial | adversarial | 79 |\n"
     assert measured_cross_source(without_rows) is None
+
+
+LINEAR = {
+    "s-labs | s-labs validation | neuralchemy test": ("30.1% (166/552)", "0.51% (2/390)"),
+    "adversarial": ("79", "55.7% (44/79)", "94.9% (75/79)", "0.0% (0/390)"),
+}
+
+
+def test_the_linear_cells_follow_the_linear_report_and_nothing_else_moves() -> None:
+    refreshed = with_linear_section(MEASURED, LINEAR)
+    assert (
+        "| s-labs | s-labs validation | neuralchemy test | 46.2% (255/552) | 1.3% (5/390) "
+        "| 30.1% (166/552) | 0.51% (2/390) |"
+    ) in refreshed
+    assert "| adversarial | adversarial | 79 | 50.6% (40/79) | 94.9% | 0.0% | 55.7% (44/79) |" in (
+        refreshed
+    )
+    # a row the linear report does not have, and everything outside the section, stay
+    assert "| 60% (628/1051) | 0.19% (2/1050) | 37% | 0% |" in refreshed
+    assert refreshed.endswith("## Later\n\n| s-labs | s-labs validation | not | this | one |\n")
+    assert with_linear_section(refreshed, LINEAR) == refreshed
+    assert len(refreshed.splitlines()) == len(MEASURED.splitlines())
+
+
+def test_rows_of_another_shape_and_stand_ins_are_left_alone() -> None:
+    assert with_linear_cells("| a | b |", LINEAR) == "| a | b |"
+    header = "| trained on | tuned on | tested on | detected | flagged | linear | linear |"
+    assert with_linear_cells(header, LINEAR) == header
+    stand_in = replace_section(MEASURED, not_rerun(MEASURED))
+    assert with_linear_section(stand_in, LINEAR) == stand_in
+    assert with_linear_section(REPORT, LINEAR) == REPORT
+
+
+def test_a_groups_only_run_refreshes_the_carried_rows_linear_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import training.prompt_shield_transformer_generalisation as module
+
+    monkeypatch.setattr(module, "linear_rows", lambda: LINEAR)
+    carried = measured_cross_source(MEASURED)
+    assert carried is not None
+    section = generalisation(_corpora(), carried=carried)
+    assert "| 1.3% (5/390) | 30.1% (166/552) | 0.51% (2/390) |" in section

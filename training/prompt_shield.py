@@ -128,9 +128,14 @@ class TrainConfig:
     less with heavier everyday prompts and the addressed ones (docs/safety.md)."""
     telegraphic: bool = False
     """Also train on every labelled prompt in telegraphic style (`training.telegraphic`). Off for
-    the shipped models: with it (and C = 32, prior 96, the best candidate that flags no single
-    word) S-Labs test detection rose from 56.5% to 61.5%, but the document shield caught 35%
-    of S-Labs' test attacks placed in documents instead of 49%."""
+    the shipped models. When one model served both shields, with it (and C = 32, prior 96, the
+    best candidate that flags no single word) S-Labs test detection rose from 56.5% to 61.5%,
+    but the document shield caught 35% of S-Labs' test attacks placed in documents instead of
+    49%. For the prompt model alone (its grid with this on, 722 s here), the word floor rose
+    (threshold 0.670 instead of 0.598) and the test figures barely moved: S-Labs 77.1% at 1
+    benign prompt flagged in 1,050 (shipped 76.7%, 2), neuralchemy 83.3% at 3 in 390 (84.2%,
+    7), held-out everyday prompts 1 of 566 (3), docs 3 of 2,037 (7), but multilingual
+    injections 18.4% (22.2%)."""
     addressed: bool = False
     """Also train on the prompts that speak to the assistant (`Corpora.addressed`): the prompt
     model does, so that "you" alone stops reading as an attack; the document model does not,

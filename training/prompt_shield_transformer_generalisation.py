@@ -276,17 +276,12 @@ def generalisation(
     detects of the group. `progress` receives the section as it stands after every run."""
     config = config or TrainConfig()
     say = log or (lambda line: None)
-    linear = linear_rows()
     result = Generalisation(
-        config,
-        [with_linear_cells(row, linear) for row in carried.rows] if carried else [],
-        [],
-        list(carried.timings) if carried else [],
-        held_out_groups,
-        linear,
-        time.perf_counter(),
-        carried is not None,
+        config, [], [], [], held_out_groups, linear_rows(), time.perf_counter(), carried is not None
     )
+    if carried is not None:
+        result.cross_source = [with_linear_cells(row, result.linear) for row in carried.rows]
+        result.timings = list(carried.timings)
     from training.prompt_shield_transformer_report import TransformerFlags
 
     for train_source, test_source in PAIRS if carried is None else ():

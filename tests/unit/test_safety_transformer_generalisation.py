@@ -23,6 +23,7 @@ from training.prompt_shield_transformer_generalisation import (
     from_source,
     generalisation,
     linear_rows,
+    main,
     measured_cross_source,
     not_rerun,
     replace_section,
@@ -286,3 +287,27 @@ def test_a_groups_only_run_refreshes_the_carried_rows_linear_cells(
     assert carried is not None
     section = generalisation(_corpora(), carried=carried)
     assert "| 1.3% (5/390) | 30.1% (166/552) | 0.51% (2/390) |" in section
+
+
+def test_groups_only_refuses_a_report_with_nothing_to_keep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.md"
+    report.write_text(REPORT, encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["--groups-only", "--report", str(report)])
+    assert "has no measured cross-source rows to keep" in capsys.readouterr().err
+    assert report.read_text(encoding="utf-8") == REPORT
+
+
+def test_linear_only_rewrites_the_linear_cells_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import training.prompt_shield_transformer_generalisation as module
+
+    monkeypatch.setattr(module, "linear_rows", lambda: LINEAR)
+    report = tmp_path / "report.md"
+    report.write_text(MEASURED, encoding="utf-8")
+    main(["--linear-only", "--report", str(report)])
+    assert report.read_text(encoding="utf-8") == with_linear_section(MEASURED, LINEAR)
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -5,7 +5,7 @@ attack categories left out of training and tuning.
 
 Each run trains into a temporary file (the shipped model is never written), tunes its threshold
 by the shipped rule on the kept validation data, and is measured with the detector as the
-gateway runs it (rules and model). About 10 to 40 minutes of training per run on two cores:
+gateway runs it (rules and model). About 20 to 50 minutes of training per run on two cores:
 
     .venv/bin/python -m training.prompt_shield_transformer_generalisation \\
         [--report docs/safety-prompt-shield-transformer.md] [--held-out-groups] \\
@@ -13,9 +13,10 @@ gateway runs it (rules and model). About 10 to 40 minutes of training per run on
 
 replaces the report's section "## Attack styles it never saw", rewritten after every run so
 that a stopped run leaves what it measured. `--groups-only` runs the held-out groups alone and
-keeps the cross-source rows the report already holds (measured for the same configuration);
-`--linear-only` retrains nothing and reads the linear tier's cells again from its report, as
-needed after the linear models are retrained.
+keeps the rows the report already holds (measured for the same configuration): it runs the
+groups not measured yet, or those named with `--group NAME` (repeatable), so a stopped run goes
+on where it stopped; `--linear-only` retrains nothing and reads the linear tier's cells again
+from its report, as needed after the linear models are retrained.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sluicegate.safety.transformer_model import MODEL_PATH, TransformerModel, load_transformer
@@ -164,17 +165,20 @@ def with_linear_section(markdown: str, linear: dict[str, tuple[str, ...]]) -> st
 
 
 @dataclass(frozen=True, slots=True)
-class CrossSource:
-    """Cross-source rows already measured, and their training times, to carry into a run of the
-    held-out groups alone."""
+class Measured:
+    """Rows a report already holds, and their training times, to carry into a run of the
+    held-out groups alone: the cross-source rows, and the rows (by group) of the groups run so
+    far."""
 
     rows: tuple[str, ...]
     timings: tuple[str, ...]
+    groups: dict[str, str] = field(default_factory=dict)
+    group_timings: dict[str, str] = field(default_factory=dict)
 
 
-def measured_cross_source(markdown: str) -> CrossSource | None:
-    """The cross-source rows and timings of the report's measured section; None when it has no
-    measured section (a stand-in's figures belong to another model) or no such rows."""
+def measured(markdown: str) -> Measured | None:
+    """The measured rows and timings of the report's section; None when it has no measured
+    section (a stand-in's figures belong to another model) or no cross-source rows."""
     match = _SECTION_PATTERN.search(markdown)
     if match is None or match.group(1) != SECTION:
         return None
@@ -186,7 +190,19 @@ def measured_cross_source(markdown: str) -> CrossSource | None:
     timing = _TIMINGS.search(body)
     entries = timing.group(1).split("; ") if timing else []
     trained = tuple(f"{source} " for source, _ in PAIRS)
-    return CrossSource(rows, tuple(e for e in entries if e.startswith(trained)))
+    groups = {
+        group: line
+        for line in body.splitlines()
+        for group in HELD_OUT_GROUPS
+        if line.startswith(f"| {group} | ")
+    }
+    group_timings = {
+        group: entry
+        for entry in entries
+        for group in groups
+        if entry.startswith(f"without {group} ")
+    }
+    return Measured(rows, tuple(e for e in entries if e.startswith(trained)), groups, group_timings)
 
 
 @dataclass(slots=True)
@@ -195,13 +211,15 @@ class Generalisation:
 
     config: TrainConfig
     cross_source: list[str]
-    groups: list[str]
     timings: list[str]
     groups_wanted: bool
     linear: dict[str, tuple[str, ...]]
     started: float
     carried: bool = False
     """The cross-source rows come from an earlier run (`--groups-only`)."""
+    groups: dict[str, str] = field(default_factory=dict)
+    """The held-out groups' rows by group, written in `HELD_OUT_GROUPS` order."""
+    group_timings: dict[str, str] = field(default_factory=dict)
 
     def _written_by(self) -> str:
         if self.carried:
@@ -239,23 +257,26 @@ class Generalisation:
                 "| detected by the shipped model | benign flagged when held out "
                 "| linear tier: detected when held out |",
                 "|---|---|---:|---:|---:|---:|---:|",
-                *self.groups,
+                *(self.groups[group] for group in HELD_OUT_GROUPS if group in self.groups),
                 "",
             ]
-        done = {row.split(" | ")[0].removeprefix("| ") for row in self.groups}
-        missing = [group for group in HELD_OUT_GROUPS if group not in done]
+        missing = [group for group in HELD_OUT_GROUPS if group not in self.groups]
         if missing:
             lines += [
                 "Not run for the transformer tier: leaving neuralchemy categories out of "
-                f"training ({', '.join(missing)}), one retraining of about twenty minutes per "
-                "group (`--held-out-groups`); the linear tier's figures are in "
+                f"training ({', '.join(missing)}), one retraining per group (`--groups-only` "
+                "runs those not measured yet); the linear tier's figures are in "
                 "docs/safety-prompt-shield.md.",
                 "",
             ]
+        timings = [
+            *self.timings,
+            *(self.group_timings[g] for g in HELD_OUT_GROUPS if g in self.group_timings),
+        ]
         lines += [
             f"Training time per run on this machine ({machine()}, {self.config.threads} "
-            f"threads): {'; '.join(self.timings) or 'none yet'}. "
-            f"{'The held-out groups' if self.carried else 'All runs'}, with tuning and "
+            f"threads): {'; '.join(timings) or 'none yet'}. "
+            f"{'The groups run last' if self.carried else 'All runs'}, with tuning and "
             f"measuring: {time.perf_counter() - self.started:.0f} s.",
         ]
         return "\n".join(lines) + "\n"
@@ -269,19 +290,25 @@ def generalisation(
     shipped: TransformerModel | None = None,
     log: Log | None = None,
     progress: Callable[[str], None] | None = None,
-    carried: CrossSource | None = None,
+    carried: Measured | None = None,
+    groups: Collection[str] | None = None,
 ) -> str:
     """The report section: cross-source runs (or the `carried` rows in their place), then (if
-    asked) one run per held-out group, beside what `shipped` (by default the shipped file)
-    detects of the group. `progress` receives the section as it stands after every run."""
+    asked) one run per held-out group in `groups` (by default all), beside what `shipped` (by
+    default the shipped file) detects of the group; the carried rows of groups not run stay.
+    `progress` receives the section as it stands after every run."""
     config = config or TrainConfig()
     say = log or (lambda line: None)
     result = Generalisation(
-        config, [], [], [], held_out_groups, linear_rows(), time.perf_counter(), carried is not None
+        config, [], [], held_out_groups, linear_rows(), time.perf_counter(), carried is not None
     )
     if carried is not None:
         result.cross_source = [with_linear_cells(row, result.linear) for row in carried.rows]
         result.timings = list(carried.timings)
+        result.groups = {
+            group: with_linear_cells(row, result.linear) for group, row in carried.groups.items()
+        }
+        result.group_timings = dict(carried.group_timings)
     from training.prompt_shield_transformer_report import TransformerFlags
 
     for train_source, test_source in PAIRS if carried is None else ():
@@ -305,17 +332,19 @@ def generalisation(
         full = TransformerFlags(shipped or load_transformer(MODEL_PATH))
         benign = labelled_texts([e for e in corpora.test if e.source == NEURALCHEMY], 0)
         for group, categories in HELD_OUT_GROUPS.items():
+            if groups is not None and group not in groups:
+                continue
             say(f"held out: {group}")
             run = retrained(restricted(corpora, without_categories(categories)), config, say)
             without = TransformerFlags(run.model)
             attacks = labelled_texts([e for e in corpora.test if e.category in categories], 1)
             linear = result.linear.get(group, ("", "–"))
-            result.groups.append(
+            result.groups[group] = (
                 f"| {group} | {', '.join(sorted(categories))} | {len(attacks)} "
                 f"| {rate(without.flags(attacks))} | {rate(full.flags(attacks))} "
                 f"| {rate(without.flags(benign))} | {linear[1]} |"
             )
-            result.timings.append(
+            result.group_timings[group] = (
                 f"without {group} {run.trained_seconds:.0f} s (threshold {without.threshold:.4f})"
             )
             if progress:
@@ -400,7 +429,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--groups-only",
         action="store_true",
-        help="run the held-out groups alone, keeping the report's measured cross-source rows",
+        help="run the held-out groups alone, keeping the report's measured rows: those not "
+        "measured yet, or those named with --group",
+    )
+    parser.add_argument(
+        "--group",
+        action="append",
+        choices=list(HELD_OUT_GROUPS),
+        metavar="NAME",
+        help=f"run this held-out group (repeatable; one of: {', '.join(HELD_OUT_GROUPS)})",
     )
     parser.add_argument(
         "--linear-only",
@@ -446,15 +483,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         corrected_labels=args.corrected_labels,
     )
     carried = None
+    groups: list[str] | None = args.group
     if args.groups_only:
         report = args.report.read_text(encoding="utf-8") if args.report.exists() else ""
-        carried = measured_cross_source(report)
+        carried = measured(report)
         if carried is None:
             parser.error(f"--groups-only: {args.report} has no measured cross-source rows to keep")
+        if groups is None:
+            groups = [group for group in HELD_OUT_GROUPS if group not in carried.groups]
+            if not groups:
+                parser.error(
+                    f"--groups-only: {args.report} has every held-out group measured; "
+                    "name one with --group to run it again"
+                )
     section = generalisation(
         load_corpora(corrected_labels=config.corrected_labels),
-        held_out_groups=args.held_out_groups or args.groups_only,
+        held_out_groups=args.held_out_groups or args.groups_only or groups is not None,
         carried=carried,
+        groups=groups,
         config=config,
         shipped=load_transformer(args.model),
         log=lambda line: print(line, file=sys.stderr, flush=True),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.local_model import require_shield_model
 from training.prompt_shield_data import (
     BACKGROUND,
     EVERYDAY,
@@ -14,17 +15,19 @@ from training.prompt_shield_data import (
     Corpora,
     Example,
 )
+from training.prompt_shield_eval import HELD_OUT_GROUPS
 from training.prompt_shield_transformer import REPORT_PATH, TrainConfig
 from training.prompt_shield_transformer_generalisation import (
     COMMAND,
     NOT_RERUN,
     SECTION,
-    CrossSource,
+    Measured,
+    Retrained,
     from_source,
     generalisation,
     linear_rows,
     main,
-    measured_cross_source,
+    measured,
     not_rerun,
     replace_section,
     rerun_command,
@@ -34,7 +37,7 @@ from training.prompt_shield_transformer_generalisation import (
     without_categories,
 )
 
-from sluicegate.safety.transformer_model import MODEL_PATH
+from sluicegate.safety.transformer_model import MODEL_PATH, load_transformer
 
 
 def _corpora() -> Corpora:
@@ -186,6 +189,7 @@ def test_a_candidate_is_measured_with_its_training_flags_model_and_report() -> N
     assert "--corrected-labels --model /tmp/candidate.safetensors" in stand_in
 
 
+ADVERSARIAL = "| adversarial | adversarial | 79 | 50.6% (40/79) | 94.9% | 0.0% | 40% |"
 MEASURED = f"""\
 # Report
 
@@ -218,8 +222,8 @@ def test_a_groups_only_run_keeps_the_measured_cross_source_rows_and_their_timing
     import training.prompt_shield_transformer_generalisation as module
 
     monkeypatch.setattr(module, "linear_rows", dict)  # no linear report to read
-    carried = measured_cross_source(MEASURED)
-    assert carried == CrossSource(
+    carried = measured(MEASURED)
+    assert carried == Measured(
         rows=(
             "| s-labs | s-labs validation | neuralchemy test | 46.2% (255/552) | 1.3% (5/390) "
             "| 29% | 1% |",
@@ -227,23 +231,28 @@ def test_a_groups_only_run_keeps_the_measured_cross_source_rows_and_their_timing
             "| 0.19% (2/1050) | 37% | 0% |",
         ),
         timings=("s-labs 2127 s (threshold 0.6666)", "neuralchemy 1252 s (threshold 0.8388)"),
+        groups={"adversarial": ADVERSARIAL},
+        group_timings={"adversarial": "without adversarial 1300 s (threshold 0.9)"},
     )
     section = generalisation(_corpora(), carried=carried)
     assert section.startswith(f"{SECTION}\n\nWritten by `{COMMAND} --groups-only`, beside")
     assert all(row in section for row in carried.rows)
-    assert "s-labs 2127 s (threshold 0.6666); neuralchemy 1252 s" in section
-    assert "The held-out groups, with tuning and measuring" in section
+    assert ADVERSARIAL in section
+    assert (
+        "s-labs 2127 s (threshold 0.6666); neuralchemy 1252 s (threshold 0.8388); "
+        "without adversarial 1300 s (threshold 0.9). The groups run last, with tuning"
+    ) in section
     # the section it writes is read back the same way, for the next groups-only run
-    assert measured_cross_source(replace_section(MEASURED, section)) == carried
+    assert measured(replace_section(MEASURED, section)) == carried
 
 
 def test_a_stand_in_or_a_report_without_cross_source_rows_has_nothing_to_keep() -> None:
-    assert measured_cross_source(REPORT) is None
-    assert measured_cross_source("# Report\n") is None
+    assert measured(REPORT) is None
+    assert measured("# Report\n") is None
     stand_in = replace_section(MEASURED, not_rerun(MEASURED))
-    assert measured_cross_source(stand_in) is None
+    assert measured(stand_in) is None
     without_rows = f"# Report\n\n{SECTION}\n\n| adversarial | adversarial | 79 |\n"
-    assert measured_cross_source(without_rows) is None
+    assert measured(without_rows) is None
 
 
 LINEAR = {
@@ -283,10 +292,91 @@ def test_a_groups_only_run_refreshes_the_carried_rows_linear_cells(
     import training.prompt_shield_transformer_generalisation as module
 
     monkeypatch.setattr(module, "linear_rows", lambda: LINEAR)
-    carried = measured_cross_source(MEASURED)
+    carried = measured(MEASURED)
     assert carried is not None
     section = generalisation(_corpora(), carried=carried)
     assert "| 1.3% (5/390) | 30.1% (166/552) | 0.51% (2/390) |" in section
+
+
+def test_a_groups_only_run_retrains_the_groups_asked_and_keeps_the_other_measured_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_shield_model()
+    import training.prompt_shield_transformer_generalisation as module
+
+    shipped = load_transformer()
+    held_out: list[set[str]] = []
+
+    def retrained(corpora: Corpora, config: TrainConfig, log: object) -> Retrained:
+        # the training itself is measured by the real runs; here the shipped weights stand in
+        held_out.append({e.category for e in corpora.train if e.source == NEURALCHEMY})
+        return Retrained(shipped, trained_seconds=12.0, seconds=13.0)
+
+    monkeypatch.setattr(module, "linear_rows", dict)
+    monkeypatch.setattr(module, "retrained", retrained)
+    carried = measured(MEASURED)
+    assert carried is not None
+    section = generalisation(
+        _corpora(),
+        held_out_groups=True,
+        carried=carried,
+        groups=["jailbreak / persona"],
+        shipped=shipped,
+    )
+    assert held_out == [{"encoding", "benign"}]  # one retraining, without the jailbreak group
+    rows = [line for line in section.splitlines() if line.startswith(("| jailbreak", "| adv"))]
+    assert rows[0].startswith("| jailbreak / persona | jailbreak, persona_replacement | 1 | ")
+    assert rows[1:] == [ADVERSARIAL]  # kept, after the new row as HELD_OUT_GROUPS orders them
+    assert (
+        "neuralchemy 1252 s (threshold 0.8388); without jailbreak / persona 12 s (threshold "
+    ) in section
+    assert "; without adversarial 1300 s (threshold 0.9). The groups run last" in section
+    assert "training (encodings / smuggling, extraction, indirect / agents), one retraining" in (
+        section
+    )
+
+
+def _run_groups_only(monkeypatch: pytest.MonkeyPatch, report: Path, *args: str) -> list[str] | None:
+    """main() with `args`, as far as which groups it hands to the retraining."""
+    import training.prompt_shield_transformer_generalisation as module
+
+    asked: list[list[str] | None] = []
+
+    def section(corpora: Corpora, **kwargs: object) -> str:
+        asked.append(kwargs["groups"])  # type: ignore[arg-type]
+        return f"{SECTION}\n\nnew\n"
+
+    monkeypatch.setattr(module, "load_corpora", lambda corrected_labels: _corpora())
+    monkeypatch.setattr(module, "load_transformer", lambda path: None)
+    monkeypatch.setattr(module, "generalisation", section)
+    main(["--groups-only", "--report", str(report), *args])
+    assert f"{SECTION}\n\nnew\n" in report.read_text(encoding="utf-8")
+    return asked[0]
+
+
+def test_groups_only_runs_the_groups_not_measured_yet_or_those_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "report.md"
+    report.write_text(MEASURED, encoding="utf-8")
+    assert _run_groups_only(monkeypatch, report) == [
+        g for g in HELD_OUT_GROUPS if g != "adversarial"
+    ]
+    report.write_text(MEASURED, encoding="utf-8")
+    assert _run_groups_only(monkeypatch, report, "--group", "adversarial") == ["adversarial"]
+
+
+def test_groups_only_with_every_group_measured_asks_which_to_run_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = "\n".join(f"| {group} | c | 1 | 0% | 0% | 0% | 0% |" for group in HELD_OUT_GROUPS)
+    text = MEASURED.replace(ADVERSARIAL, every)
+    report = tmp_path / "report.md"
+    report.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["--groups-only", "--report", str(report)])
+    assert "every held-out group measured; name one with --group" in capsys.readouterr().err
+    assert report.read_text(encoding="utf-8") == text
 
 
 def test_groups_only_refuses_a_report_with_nothing_to_keep(

@@ -366,28 +366,29 @@ def test_groups_only_runs_the_groups_not_measured_yet_or_those_named(
     assert _run_groups_only(monkeypatch, report, "--group", "adversarial") == ["adversarial"]
 
 
-def test_groups_only_with_every_group_measured_asks_which_to_run_again(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    every = "\n".join(f"| {group} | c | 1 | 0% | 0% | 0% | 0% |" for group in HELD_OUT_GROUPS)
-    text = MEASURED.replace(ADVERSARIAL, every)
+def _refused_groups_only(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> str:
+    """What `--groups-only` says when it refuses a report holding `text`, which it leaves."""
     report = tmp_path / "report.md"
     report.write_text(text, encoding="utf-8")
     with pytest.raises(SystemExit):
         main(["--groups-only", "--report", str(report)])
-    assert "every held-out group measured; name one with --group" in capsys.readouterr().err
     assert report.read_text(encoding="utf-8") == text
+    return capsys.readouterr().err
+
+
+def test_groups_only_with_every_group_measured_asks_which_to_run_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = "\n".join(f"| {group} | c | 1 | 0% | 0% | 0% | 0% |" for group in HELD_OUT_GROUPS)
+    error = _refused_groups_only(tmp_path, capsys, MEASURED.replace(ADVERSARIAL, every))
+    assert "every held-out group measured; name one with --group" in error
 
 
 def test_groups_only_refuses_a_report_with_nothing_to_keep(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = tmp_path / "report.md"
-    report.write_text(REPORT, encoding="utf-8")
-    with pytest.raises(SystemExit):
-        main(["--groups-only", "--report", str(report)])
-    assert "has no measured cross-source rows to keep" in capsys.readouterr().err
-    assert report.read_text(encoding="utf-8") == REPORT
+    error = _refused_groups_only(tmp_path, capsys, REPORT)
+    assert "has no measured cross-source rows to keep" in error
 
 
 def test_linear_only_rewrites_the_linear_cells_in_place(

@@ -524,6 +524,11 @@ def test_serve_on_a_port_in_use_says_so_and_exits_1(simulator_url: str, tmp_path
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr
     assert "sluicegate is listening" not in result.stdout
+    # The database was migrated and polled before the bind failed: none of it is printed at
+    # the default log level, only the migrations' own progress.
+    assert "Running upgrade" in result.stderr
+    assert "sqlalchemy" not in result.stderr
+    assert "SELECT" not in result.stderr
 
 
 def test_serve_rejects_config_and_upstream_together(tmp_path: Path) -> None:

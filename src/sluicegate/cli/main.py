@@ -224,8 +224,15 @@ def _upstream_auth(variable: str | None, kind: str) -> dict[str, object] | None:
     return {"type": kind, field: value}
 
 
-QUIET_LIBRARIES = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
-"""Libraries whose debug logs would print SQL parameters (key hashes among them)."""
+QUIET_LIBRARIES = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "alembic.runtime.plugins",
+)
+"""Libraries that log every SQL statement at info (SQLAlchemy's engine: the pollers' queries
+every few seconds) and its parameters at debug (key hashes, usage rows), or their own setup."""
 
 
 def _configure_logging(level: str) -> None:
@@ -235,10 +242,10 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    # Database drivers log every statement with its parameters at debug level: key hashes,
-    # usage rows. `--log-level debug` is for the gateway's own decisions, not for those.
+    # `--log-level debug` and `info` are for the gateway's own decisions, not for SQL: only
+    # the database libraries' warnings and errors (a failed pool reset, say) are printed.
     for chatty in QUIET_LIBRARIES:
-        logging.getLogger(chatty).setLevel(max(numeric, logging.INFO))
+        logging.getLogger(chatty).setLevel(max(numeric, logging.WARNING))
     # The per-request lines are JSON objects already: print them bare, one per line, whatever
     # the level of the other logs (request_log.enabled turns them off).
     from sluicegate.telemetry.request_log import REQUEST_LOGGER

@@ -37,7 +37,14 @@ async def start_serving(
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=2048, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:
+        # setup() ran the startup hooks, which started background work (the ledger writer, the
+        # pollers, the purger). Stop it in order now: left running, the loop's teardown would
+        # cancel it mid-transaction and print the traceback over the caller's clear error.
+        await runner.cleanup()
+        raise
     bound_host, bound_port = runner.addresses[0][:2]
     shown = bound_host if ":" not in bound_host else f"[{bound_host}]"
     return Serving(runner, f"http://{shown}:{bound_port}")

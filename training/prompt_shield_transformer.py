@@ -350,12 +350,34 @@ def tune(model: TransformerModel, corpora: Corpora) -> float:
     return min(threshold, 1.0)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The shipped configuration with the command line's changes."""
+    config = TrainConfig(
+        telegraphic=args.telegraphic,
+        padded=args.padded,
+        addressed=args.addressed,
+        corrected_labels=args.corrected_labels,
+    )
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    if args.rank is not None:
+        if args.rank < 1:
+            raise SystemExit(f"--rank {args.rank}: the adapters' rank must be 1 or more")
+        config = replace(config, rank=args.rank, alpha=2 * args.rank)
+    return config
+
+
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
     parser.add_argument("--no-report", action="store_true", help="train and tune only")
     parser.add_argument("--epochs", type=float, help="passes over the data (default 3)")
+    parser.add_argument(
+        "--rank",
+        type=int,
+        help="rank of the adapters (default 16; their scale, alpha / rank, stays 2)",
+    )
     parser.add_argument(
         "--held-out-groups",
         action="store_true",
@@ -399,15 +421,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="keep the weights in --out; tune its threshold and report again (after a change to "
         "how the shield reads texts)",
     )
-    args = parser.parse_args(argv)
-    config = TrainConfig(
-        telegraphic=args.telegraphic,
-        padded=args.padded,
-        addressed=args.addressed,
-        corrected_labels=args.corrected_labels,
-    )
-    if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(argv)
+    config = train_config(args)
     published = _load_corpora()
     corpora = audited(published) if config.corrected_labels else published
     started = time.perf_counter()

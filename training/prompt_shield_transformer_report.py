@@ -22,6 +22,7 @@ from sluicegate.safety.transformer_model import (
 )
 from sluicegate.safety.transformer_shield import TransformerPromptShield
 from training.prompt_shield_data import NEURALCHEMY, SLABS, Corpora, Example
+from training.prompt_shield_labels import audited
 from training.prompt_shield_labels_report import label_section
 from training.prompt_shield_report import (
     _categories,
@@ -75,7 +76,16 @@ class TransformerFlags:
         return self.rules(texts) | (self.scores(texts) >= limit)
 
 
-def _headline(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> list[str]:
+def _headline(
+    d: TransformerFlags,
+    linear: PromptShield,
+    corpora: Corpora,
+    linear_tuned_on: Corpora | None = None,
+) -> list[str]:
+    """The test and validation rows. Where `linear_tuned_on` (the corpora with the labels the
+    linear tier was tuned on) labels a validation split differently, the linear tier's cell
+    also gives its rate under those labels: its 2% budget holds there, not on the published
+    labels."""
     lines = [
         "| set | split | attacks | detected: rules | model | **transformer tier** "
         "| linear tier | benign | false positives: rules | model | **transformer tier** "
@@ -87,12 +97,21 @@ def _headline(d: TransformerFlags, linear: PromptShield, corpora: Corpora) -> li
             cells = []
             for label in (1, 0):
                 texts = [e.text for e in examples if e.source == source and e.label == label]
-                base = np.array([bool(linear(t)) for t in texts])
+                base = percent(np.mean([bool(linear(t)) for t in texts]))
+                if split == "validation" and linear_tuned_on is not None:
+                    tuned = [
+                        e.text
+                        for e in linear_tuned_on.validation
+                        if e.source == source and e.label == label
+                    ]
+                    if tuned and sorted(tuned) != sorted(texts):
+                        rate_tuned = percent(np.mean([bool(linear(t)) for t in tuned]))
+                        base += f" ({rate_tuned} of {len(tuned)} as corrected)"
                 bold = "**" if split == "test" else ""
                 cells.append(
                     f"{len(texts)} | {percent(d.rules(texts).mean())} "
                     f"| {percent((d.scores(texts) >= d.threshold).mean())} "
-                    f"| {bold}{percent(d.flags(texts).mean())}{bold} | {percent(base.mean())}"
+                    f"| {bold}{percent(d.flags(texts).mean())}{bold} | {base}"
                 )
             lines.append(f"| {source} | {split} | {' | '.join(cells)} |")
     return lines
@@ -180,7 +199,7 @@ def write_report(
     linear = PromptShield()
     multilingual = _multilingual(d, corpora.multilingual)
     sections = {
-        "headline": _headline(d, linear, corpora),
+        "headline": _headline(d, linear, corpora, audited(published or corpora)),
         "trade_off": _trade_off(d, corpora),
         "categories": _categories(d, corpora),
         "with_content": with_content(d, corpora),
@@ -280,7 +299,10 @@ the linear classifier.
 ## Test splits (never used for training or tuning)
 
 "Rules" and "model" are each part alone; the **transformer tier** is the detector as it runs
-(either fires); the linear tier is the default prompt shield, for comparison.
+(either fires); the linear tier is the default prompt shield, for comparison. The linear tier
+is tuned on neuralchemy's labels as `training/prompt_shield_labels.py` corrects them; where
+they differ, its validation cell gives in brackets its rate on those labels, which its 2%
+budget is held to.
 
 {headline}
 

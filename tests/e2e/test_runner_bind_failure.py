@@ -32,11 +32,16 @@ class BackgroundWork:
         self.stopped_by_cleanup = True
 
 
-async def test_a_port_in_use_raises_after_the_startup_work_is_stopped() -> None:
-    work = BackgroundWork()
+def app_running(work: BackgroundWork) -> web.Application:
     app = web.Application()
     app.on_startup.append(work.start)
     app.on_cleanup.append(work.stop)
+    return app
+
+
+async def test_a_port_in_use_raises_after_the_startup_work_is_stopped() -> None:
+    work = BackgroundWork()
+    app = app_running(work)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -51,9 +56,7 @@ async def test_a_port_in_use_raises_after_the_startup_work_is_stopped() -> None:
 
 async def test_a_free_port_serves_and_leaves_the_startup_work_running() -> None:
     work = BackgroundWork()
-    app = web.Application()
-    app.on_startup.append(work.start)
-    app.on_cleanup.append(work.stop)
+    app = app_running(work)
     serving = await start_serving(app, "127.0.0.1", 0, grace=1.0)
     try:
         assert serving.url.startswith("http://127.0.0.1:")
